@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DRM scheduler shim: counted entities.
+ */
+
+#include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+/**
+ * DOC: entity kill
+ *
+ * drm_sched_entity_fini() sleeps (it waits for the scheduler to stop
+ * looking at the entity) and frees killed jobs later from a work item.
+ * dshim_entity_kill() therefore only marks the entity killed and queues
+ * drm_sched_entity_fini() on the shim's worker, so it may be called from
+ * any context and never waits. From the moment it returns:
+ *
+ * * submissions fail with -ESHUTDOWN;
+ * * a job drm_sched picks from the entity is not passed to
+ *   &dshim_sched_ops.run: its fence signals -ECANCELED;
+ * * jobs still queued are cancelled by drm_sched_entity_fini(), whose
+ *   -ESRCH the shim reports as -ECANCELED too: one error for "never ran";
+ * * jobs on the hardware get &dshim_sched_ops.cancel, if the driver has it.
+ *
+ * The entity's memory lives until its last job is freed. The submit lock
+ * orders drm_sched_entity_fini() after every push that started before the
+ * kill, so no job is ever pushed to a dead entity (drm_sched would drop it
+ * without a free_job call).
+ */
+
+static void dshim_entity_free_work(struct work_struct *work)
+{
+	struct dshim_entity *entity =
+		container_of(to_rcu_work(work), struct dshim_entity,
+			     free_rwork);
+	struct dshim_sched *sched = entity->sched;
+
+	spin_lock(&sched->lock);
+	list_del(&entity->link);
+	spin_unlock(&sched->lock);
+
+	dshim_timeline_put(entity->timeline);
+	mutex_destroy(&entity->submit_lock);
+	atomic_long_dec(&dshim_counters.entities);
+	kfree(entity);
+	dshim_sched_unref(sched);
+}
+
+static void dshim_entity_kill_work(struct work_struct *work)
+{
+	struct dshim_entity *entity =
+		container_of(work, struct dshim_entity, kill_work);
+
+	/* wait out a submit that saw the entity alive: it pushes first */
+	mutex_lock(&entity->submit_lock);
+	mutex_unlock(&entity->submit_lock);
+
+	drm_sched_entity_fini(&entity->base);
+	dshim_sched_cancel_hw_jobs(entity->sched, entity);
+	dshim_entity_unref(entity);
+}
+
+void dshim_entity_ref(struct dshim_entity *entity)
+{
+	refcount_inc(&entity->refcount);
+}
+
+void dshim_entity_unref(struct dshim_entity *entity)
+{
+	if (refcount_dec_and_test(&entity->refcount))
+		queue_rcu_work(dshim_free_wq, &entity->free_rwork);
+}
+
+bool dshim_entity_is_killed(const struct dshim_entity *entity)
+{
+	return test_bit(DSHIM_ENTITY_KILLED, &entity->flags);
+}
+
+/**
+ * dshim_entity_create() - create an entity on a scheduler
+ * @sched: the scheduler; the entity keeps its memory alive, not a driver
+ *	reference (dropping the scheduler's last driver reference still
+ *	shuts it down, killing the entity)
+ * @priority: run queue, 0 (highest) to &dshim_sched_desc.num_priorities - 1
+ *
+ * The entity's fences are on a timeline of their own, named after the
+ * scheduler. The caller owns the returned reference.
+ *
+ * Context: Process context; may sleep.
+ * Return: the entity, ERR_PTR(-EINVAL) for a bad handle or priority,
+ * ERR_PTR(-ESHUTDOWN) if @sched is shut down, ERR_PTR(-ENOMEM).
+ */
+struct dshim_entity *dshim_entity_create(struct dshim_sched *sched,
+					 u32 priority)
+{
+	struct drm_gpu_scheduler *sched_list[] = { NULL };
+	struct dshim_entity *entity;
+	int ret;
+
+	might_sleep();
+	if (DSHIM_BAD_HANDLE(sched))
+		return ERR_PTR(-EINVAL);
+	if (priority >= sched->base.num_rqs)
+		return ERR_PTR(-EINVAL);
+	if (dshim_sched_is_shutdown(sched))
+		return ERR_PTR(-ESHUTDOWN);
+
+	entity = dshim_fail_alloc() ? NULL :
+		 kzalloc(sizeof(*entity), GFP_KERNEL);
+	if (!entity)
+		return ERR_PTR(-ENOMEM);
+
+	entity->timeline = dshim_timeline_create(sched->name);
+	if (IS_ERR(entity->timeline)) {
+		ret = PTR_ERR(entity->timeline);
+		goto err_free_entity;
+	}
+
+	sched_list[0] = &sched->base;
+	ret = drm_sched_entity_init(&entity->base, priority, sched_list, 1,
+				    NULL);
+	if (ret)
+		goto err_put_timeline;
+
+	refcount_set(&entity->users, 1);
+	refcount_set(&entity->refcount, 1);	/* for the users */
+	entity->sched = sched;
+	mutex_init(&entity->submit_lock);
+	atomic_set(&entity->num_jobs, 0);
+	INIT_WORK(&entity->kill_work, dshim_entity_kill_work);
+	INIT_RCU_WORK(&entity->free_rwork, dshim_entity_free_work);
+
+	/* the shutdown flag is tested under the lock shutdown_work takes */
+	spin_lock(&sched->lock);
+	if (dshim_sched_is_shutdown(sched)) {
+		spin_unlock(&sched->lock);
+		ret = -ESHUTDOWN;
+		goto err_fini_entity;
+	}
+	dshim_sched_ref(sched);
+	list_add_tail(&entity->link, &sched->entities);
+	spin_unlock(&sched->lock);
+
+	atomic_long_inc(&dshim_counters.entities);
+	return entity;
+
+err_fini_entity:
+	mutex_destroy(&entity->submit_lock);
+	/* never had a job: returns at once */
+	drm_sched_entity_fini(&entity->base);
+err_put_timeline:
+	dshim_timeline_put(entity->timeline);
+err_free_entity:
+	kfree(entity);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(dshim_entity_create);
+
+/**
+ * dshim_entity_get() - take a driver reference on an entity
+ * @entity: the entity
+ *
+ * Context: Any context.
+ * Return: @entity, or NULL for a bad handle.
+ */
+struct dshim_entity *dshim_entity_get(struct dshim_entity *entity)
+{
+	if (DSHIM_BAD_HANDLE(entity))
+		return NULL;
+	refcount_inc(&entity->users);
+	return entity;
+}
+EXPORT_SYMBOL_GPL(dshim_entity_get);
+
+/**
+ * dshim_entity_put() - drop a driver reference on an entity
+ * @entity: the entity, or NULL
+ *
+ * Dropping the last driver reference kills the entity, as
+ * dshim_entity_kill() does. Its memory lives until its last job is freed.
+ *
+ * Context: Any context, including shim callbacks. Never sleeps.
+ */
+void dshim_entity_put(struct dshim_entity *entity)
+{
+	if (!entity || DSHIM_BAD_HANDLE(entity))
+		return;
+	if (refcount_dec_and_test(&entity->users)) {
+		dshim_entity_kill(entity);
+		dshim_entity_unref(entity);
+	}
+}
+EXPORT_SYMBOL_GPL(dshim_entity_put);
+
+/**
+ * dshim_entity_kill() - kill an entity, without waiting
+ * @entity: the entity
+ *
+ * What a driver does when the process owning the entity dies. See "entity
+ * kill" in the shim's documentation for what happens to its jobs. A second
+ * call does nothing. Does not consume a reference.
+ *
+ * Context: Any context. Never sleeps.
+ */
+void dshim_entity_kill(struct dshim_entity *entity)
+{
+	if (DSHIM_BAD_HANDLE(entity))
+		return;
+	if (test_and_set_bit(DSHIM_ENTITY_KILLED, &entity->flags))
+		return;
+	dshim_entity_ref(entity);	/* for kill_work */
+	queue_work(dshim_free_wq, &entity->kill_work);
+}
+EXPORT_SYMBOL_GPL(dshim_entity_kill);
+
+/**
+ * dshim_entity_wait_idle() - wait until every job of an entity was freed
+ * @entity: the entity
+ * @timeout_ms: how long to wait at most; 0 only tests
+ *
+ * Context: Process context; sleeps. Not from a shim callback.
+ * Return: 0 when idle, -ETIMEDOUT, -EINVAL for a bad handle.
+ */
+int dshim_entity_wait_idle(struct dshim_entity *entity,
+			   unsigned int timeout_ms)
+{
+	might_sleep();
+	if (DSHIM_BAD_HANDLE(entity))
+		return -EINVAL;
+	if (!wait_event_timeout(entity->sched->idle_wq,
+				!atomic_read(&entity->num_jobs),
+				msecs_to_jiffies(timeout_ms)))
+		return -ETIMEDOUT;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dshim_entity_wait_idle);
+
+/**
+ * dshim_entity_sched() - the scheduler of an entity
+ * @entity: the entity
+ *
+ * Context: Any context.
+ * Return: the scheduler, borrowed: valid while the caller holds @entity
+ * (take dshim_sched_get() to keep it); NULL for a bad handle.
+ */
+struct dshim_sched *dshim_entity_sched(const struct dshim_entity *entity)
+{
+	if (DSHIM_BAD_HANDLE(entity))
+		return NULL;
+	return entity->sched;
+}
+EXPORT_SYMBOL_GPL(dshim_entity_sched);

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DRM scheduler shim: fences that reference only their timeline.
+ */
+
+#include <linux/dma-fence.h>
+#include <linux/err.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+/**
+ * DOC: fences
+ *
+ * drm_sched's own fences (&struct drm_sched_fence) read ``fence->sched``
+ * for their timeline name, so a fence that outlives its scheduler (kept in
+ * a dma_resv, a sync file, a syncobj) oopses when debugfs or a sync file
+ * ioctl describes it. The shim never hands them out. A job's exported
+ * fence is a &struct dshim_fence that the shim signals from a callback on
+ * drm_sched's finished fence, with the same error; it holds a reference on
+ * nothing but its &struct dshim_timeline.
+ *
+ * Until it signals, a job fence also keeps drm_sched's finished fence, so
+ * that a job on the same scheduler that depends on it can wait for the
+ * scheduled fence only, as drm_sched does for its own fences. That
+ * reference is dropped when the fence signals.
+ *
+ * Hardware fences made with dshim_hw_fence_create() are the same object;
+ * the driver signals them with dshim_hw_fence_signal().
+ *
+ * Job fences and hardware fences get separate lockdep classes for their
+ * locks: signalling a hardware fence signals drm_sched's finished fence,
+ * which signals a job fence, all nested.
+ */
+
+static const char *dshim_fence_get_driver_name(struct dma_fence *fence)
+{
+	return "drm_sched_shim";
+}
+
+static const char *dshim_fence_get_timeline_name(struct dma_fence *fence)
+{
+	return container_of(fence, struct dshim_fence, base)->timeline->name;
+}
+
+static void dshim_fence_release(struct dma_fence *fence)
+{
+	struct dshim_fence *f = container_of(fence, struct dshim_fence, base);
+
+	/* a job fence is released only after it signalled */
+	WARN_ON_ONCE(f->sched_fence);
+	dma_fence_put(f->sched_fence);
+	dshim_timeline_put(f->timeline);
+	atomic_long_dec(&dshim_counters.fences);
+	/* dma-fence readers may still look at the fence under RCU */
+	kfree_rcu(f, base.rcu);
+}
+
+static const struct dma_fence_ops dshim_fence_ops = {
+	.get_driver_name = dshim_fence_get_driver_name,
+	.get_timeline_name = dshim_fence_get_timeline_name,
+	.release = dshim_fence_release,
+};
+
+struct dshim_fence *dshim_fence_alloc(void)
+{
+	struct dshim_fence *f;
+
+	f = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*f), GFP_KERNEL);
+	if (f)
+		atomic_long_inc(&dshim_counters.fences);
+	return f;
+}
+
+/* For a job that never got to submit: the fence was never initialised. */
+void dshim_fence_free_unarmed(struct dshim_fence *fence)
+{
+	if (!fence)
+		return;
+	atomic_long_dec(&dshim_counters.fences);
+	kfree(fence);
+}
+
+/*
+ * Turn @fence into the exported fence of the job whose drm_sched finished
+ * fence is @sched_fence, with the same sequence number on @tl. Called with
+ * the entity's submit lock held, right after drm_sched_job_arm().
+ */
+void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
+			 struct dma_fence *sched_fence)
+{
+	spin_lock_init(&fence->lock);
+	fence->timeline = dshim_timeline_get(tl);
+	fence->sched_fence = dma_fence_get(sched_fence);
+	dma_fence_init(&fence->base, &dshim_fence_ops, &fence->lock,
+		       tl->context, sched_fence->seqno);
+}
+
+/* From the callback on drm_sched's finished fence: any context. */
+void dshim_fence_signal_job(struct dshim_fence *fence, int error)
+{
+	struct dma_fence *sched_fence;
+	unsigned long flags;
+
+	spin_lock_irqsave(&fence->lock, flags);
+	sched_fence = fence->sched_fence;
+	fence->sched_fence = NULL;
+	if (error)
+		dma_fence_set_error(&fence->base, error);
+	dma_fence_signal_locked(&fence->base);
+	spin_unlock_irqrestore(&fence->lock, flags);
+
+	/* our caller, drm_sched, holds its own reference on it */
+	dma_fence_put(sched_fence);
+}
+
+/*
+ * If @fence is an unsignalled job fence, return a new reference to
+ * drm_sched's finished fence behind it, else NULL.
+ */
+struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence)
+{
+	struct dshim_fence *f;
+	struct dma_fence *sched_fence;
+	unsigned long flags;
+
+	if (fence->ops != &dshim_fence_ops ||
+	    test_bit(DSHIM_FENCE_FLAG_HW, &fence->flags))
+		return NULL;
+
+	f = container_of(fence, struct dshim_fence, base);
+	spin_lock_irqsave(&f->lock, flags);
+	sched_fence = dma_fence_get(f->sched_fence);
+	spin_unlock_irqrestore(&f->lock, flags);
+	return sched_fence;
+}
+
+/**
+ * dshim_fence_is_shim() - whether a fence was made by the shim
+ * @fence: any fence
+ *
+ * Context: Any context.
+ * Return: true for job fences and hardware fences of the shim.
+ */
+bool dshim_fence_is_shim(const struct dma_fence *fence)
+{
+	return !IS_ERR_OR_NULL(fence) && fence->ops == &dshim_fence_ops;
+}
+EXPORT_SYMBOL_GPL(dshim_fence_is_shim);
+
+/**
+ * dshim_hw_fence_create() - create a hardware fence on a timeline
+ * @tl: the driver's hardware timeline
+ *
+ * The fence gets the next sequence number of @tl and holds a reference on
+ * @tl; it references nothing else. Return it from &dshim_sched_ops.run and
+ * signal it with dshim_hw_fence_signal() when the hardware is done.
+ * Fences of one timeline must be signalled in creation order, as for any
+ * dma_fence context.
+ *
+ * Context: Process context; may sleep (GFP_KERNEL allocation).
+ * Return: a new fence the caller owns a reference to, ERR_PTR(-EINVAL) for
+ * a bad @tl, ERR_PTR(-ENOMEM).
+ */
+struct dma_fence *dshim_hw_fence_create(struct dshim_timeline *tl)
+{
+	struct dshim_fence *f;
+
+	if (DSHIM_BAD_HANDLE(tl))
+		return ERR_PTR(-EINVAL);
+
+	f = dshim_fence_alloc();
+	if (!f)
+		return ERR_PTR(-ENOMEM);
+
+	spin_lock_init(&f->lock);
+	f->timeline = dshim_timeline_get(tl);
+	dma_fence_init(&f->base, &dshim_fence_ops, &f->lock, tl->context,
+		       atomic64_inc_return(&tl->seqno));
+	set_bit(DSHIM_FENCE_FLAG_HW, &f->base.flags);
+	return &f->base;
+}
+EXPORT_SYMBOL_GPL(dshim_hw_fence_create);
+
+/**
+ * dshim_hw_fence_signal() - signal a hardware fence
+ * @fence: a fence from dshim_hw_fence_create()
+ * @error: 0 for success, or a negative error code the fence carries
+ *
+ * Does not consume a reference: the caller must hold one.
+ *
+ * Context: Any context.
+ * Return: 0, -EINVAL if @fence is not a shim hardware fence or @error is
+ * not 0 or a negative error code, -EALREADY if it was already signalled.
+ */
+int dshim_hw_fence_signal(struct dma_fence *fence, int error)
+{
+	unsigned long flags;
+	int ret = 0;
+
+	if (DSHIM_BUG(!dshim_fence_is_shim(fence) ||
+		      !test_bit(DSHIM_FENCE_FLAG_HW, &fence->flags),
+		      "%s: not a shim hardware fence\n", __func__))
+		return -EINVAL;
+	if (DSHIM_BUG(error > 0 || error < -MAX_ERRNO,
+		      "%s: bad error %d\n", __func__, error))
+		return -EINVAL;
+
+	spin_lock_irqsave(fence->lock, flags);
+	if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
+		ret = -EALREADY;
+	} else {
+		if (error)
+			dma_fence_set_error(fence, error);
+		dma_fence_signal_locked(fence);
+	}
+	spin_unlock_irqrestore(fence->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dshim_hw_fence_signal);

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DRM scheduler shim: counted jobs and the drm_sched backend callbacks.
+ */
+
+#include <linux/dma-fence.h>
+#include <linux/err.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+#include "internal.h"
+
+/**
+ * DOC: job lifetime
+ *
+ * A job is created with one reference, the creator's. dshim_job_submit()
+ * passes that reference to the scheduler, which drops it after the
+ * driver's &dshim_sched_ops.free ran. A job that is never submitted (or
+ * whose submission fails) gets its ``free`` from the shim's worker when its
+ * last reference goes. Either way ``free`` runs exactly once, in process
+ * context, and the memory goes when the last reference (the driver may
+ * hold more with dshim_job_get()) is dropped.
+ *
+ * The error a job's fence signals with:
+ *
+ * * 0, or the error of the hardware fence &dshim_sched_ops.run returned,
+ *   or the ERR_PTR() it returned;
+ * * the error of the first dependency that failed: the job is not run;
+ * * -ECANCELED if its entity was killed or its scheduler shut down before
+ *   it reached ``run``;
+ * * whatever the driver signals the hardware fence with when asked to
+ *   ``cancel`` (-ECANCELED is the convention).
+ */
+
+static void dshim_job_finished(struct dma_fence *f, struct dma_fence_cb *cb)
+{
+	struct dshim_job *job = container_of(cb, struct dshim_job, finished_cb);
+	int error = f->error;
+
+	/* drm_sched_entity_fini() fails the jobs it kills with -ESRCH */
+	if (error == -ESRCH && dshim_entity_is_killed(job->entity))
+		error = -ECANCELED;
+	dshim_fence_signal_job(job->fence, error);
+}
+
+/* Free the job's memory: the driver's free ran, no reference is left. */
+static void dshim_job_destroy(struct dshim_job *job)
+{
+	struct dshim_entity *entity = job->entity;
+
+	if (test_bit(DSHIM_JOB_ARMED, &job->flags))
+		dma_fence_put(&job->fence->base);
+	else
+		dshim_fence_free_unarmed(job->fence);
+	atomic_long_dec(&dshim_counters.jobs);
+	kfree(job);
+	dshim_entity_unref(entity);
+}
+
+/* Release drm_sched's resources of the job and call the driver's free. */
+static void dshim_job_release_payload(struct dshim_job *job)
+{
+	struct dshim_entity *entity = job->entity;
+	struct dshim_sched *sched = entity->sched;
+
+	drm_sched_job_cleanup(&job->base);
+	sched->ops->free(job);
+	set_bit(DSHIM_JOB_FREED, &job->flags);
+
+	/* the job's memory reference keeps both alive across the wake-up */
+	atomic_dec(&entity->num_jobs);
+	if (atomic_dec_and_test(&sched->num_jobs) ||
+	    !atomic_read(&entity->num_jobs))
+		wake_up_all(&sched->idle_wq);
+}
+
+/* A job the scheduler never took: free it from process context. */
+static void dshim_job_release_work(struct work_struct *work)
+{
+	struct dshim_job *job = container_of(work, struct dshim_job,
+					     release_work);
+
+	dshim_job_release_payload(job);
+	dshim_job_destroy(job);
+}
+
+/**
+ * dshim_job_create() - create a job on an entity
+ * @entity: the entity the job will be submitted to; the job keeps its
+ *	memory alive
+ * @credits: hardware credits the job takes, 1 to the scheduler's
+ *	&dshim_sched_desc.credit_limit
+ * @priv: driver payload, returned by dshim_job_priv(); the driver releases
+ *	it in &dshim_sched_ops.free, which is called exactly once from now on
+ *
+ * The caller owns the returned reference; dshim_job_submit() consumes it,
+ * dshim_job_put() drops it (and then ``free`` runs) if the job is never
+ * submitted.
+ *
+ * Context: Process context; may sleep.
+ * Return: the job, or ERR_PTR(-EINVAL) for a bad handle or credits (the
+ * driver's ``free`` is not called: no job was created),
+ * ERR_PTR(-ESHUTDOWN) if the entity is killed or its scheduler shut down,
+ * ERR_PTR(-ENOMEM).
+ */
+struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
+				   void *priv)
+{
+	struct dshim_sched *sched;
+	struct dshim_job *job;
+	int ret;
+
+	might_sleep();
+	if (DSHIM_BAD_HANDLE(entity))
+		return ERR_PTR(-EINVAL);
+	sched = entity->sched;
+	if (DSHIM_BUG(!credits || credits > sched->base.credit_limit,
+		      "job credits %u not in 1..%u\n", credits,
+		      sched->base.credit_limit))
+		return ERR_PTR(-EINVAL);
+	if (dshim_entity_is_killed(entity) || dshim_sched_is_shutdown(sched))
+		return ERR_PTR(-ESHUTDOWN);
+
+	job = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return ERR_PTR(-ENOMEM);
+
+	job->fence = dshim_fence_alloc();
+	if (!job->fence) {
+		ret = -ENOMEM;
+		goto err_free_job;
+	}
+
+	ret = dshim_fail_alloc() ? -ENOMEM :
+	      dshim_compat_job_init(&job->base, &entity->base, credits, job);
+	if (ret)
+		goto err_free_fence;
+
+	refcount_set(&job->refcount, 1);
+	dshim_entity_ref(entity);
+	job->entity = entity;
+	job->priv = priv;
+	INIT_LIST_HEAD(&job->hw_link);
+	INIT_WORK(&job->release_work, dshim_job_release_work);
+	atomic_inc(&entity->num_jobs);
+	atomic_inc(&sched->num_jobs);
+	atomic_long_inc(&dshim_counters.jobs);
+	return job;
+
+err_free_fence:
+	dshim_fence_free_unarmed(job->fence);
+err_free_job:
+	kfree(job);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(dshim_job_create);
+
+/**
+ * dshim_job_get() - take a reference on a job
+ * @job: the job
+ *
+ * Keeps the job's memory (and dshim_job_priv()) valid after the scheduler
+ * is done with it. Does not delay &dshim_sched_ops.free.
+ *
+ * Context: Any context.
+ * Return: @job, or NULL for a bad handle.
+ */
+struct dshim_job *dshim_job_get(struct dshim_job *job)
+{
+	if (DSHIM_BAD_HANDLE(job))
+		return NULL;
+	refcount_inc(&job->refcount);
+	return job;
+}
+EXPORT_SYMBOL_GPL(dshim_job_get);
+
+/**
+ * dshim_job_put() - drop a reference on a job
+ * @job: the job, or NULL
+ *
+ * For a job that was never submitted, dropping the last reference has the
+ * shim's worker call &dshim_sched_ops.free. A submitted job's reference is
+ * the scheduler's; only references from dshim_job_get() may be dropped.
+ *
+ * Context: Any context, including shim callbacks. Never sleeps.
+ */
+void dshim_job_put(struct dshim_job *job)
+{
+	if (!job || DSHIM_BAD_HANDLE(job))
+		return;
+	if (!refcount_dec_and_test(&job->refcount))
+		return;
+	if (test_bit(DSHIM_JOB_FREED, &job->flags))
+		dshim_job_destroy(job);
+	else
+		queue_work(dshim_free_wq, &job->release_work);
+}
+EXPORT_SYMBOL_GPL(dshim_job_put);
+
+/**
+ * dshim_job_add_dependency() - make a job wait for a fence
+ * @job: a job not yet submitted
+ * @fence: the fence to wait for; consumed in both the success and the
+ *	error case. NULL is accepted and ignored.
+ *
+ * If @fence is an unsignalled fence of a job on the same scheduler, the
+ * job waits only until that one is scheduled (drm_sched's pipelining:
+ * jobs of one scheduler reach the hardware in order). If @fence signals an
+ * error, the job is not run and its fence signals that error.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a bad handle or a job already submitted, or
+ * -ENOMEM.
+ */
+int dshim_job_add_dependency(struct dshim_job *job, struct dma_fence *fence)
+{
+	struct dma_fence *sched_fence;
+
+	might_sleep();
+	if (DSHIM_BAD_HANDLE(job) ||
+	    DSHIM_BUG(IS_ERR(fence), "%s: fence is an error pointer\n",
+		      __func__)) {
+		if (!IS_ERR(fence))
+			dma_fence_put(fence);
+		return -EINVAL;
+	}
+	if (DSHIM_BUG(test_bit(DSHIM_JOB_SUBMITTED, &job->flags),
+		      "dependency added to a submitted job\n")) {
+		dma_fence_put(fence);
+		return -EINVAL;
+	}
+	if (!fence)
+		return 0;
+
+	sched_fence = dshim_fence_get_sched_fence(fence);
+	if (sched_fence) {
+		/* pointer comparison only: the scheduler is not touched */
+		if (to_drm_sched_fence(sched_fence)->sched ==
+		    &job->entity->sched->base) {
+			dma_fence_put(fence);
+			fence = sched_fence;
+		} else {
+			dma_fence_put(sched_fence);
+		}
+	}
+
+	if (dshim_fail_alloc()) {
+		dma_fence_put(fence);
+		return -ENOMEM;
+	}
+	return drm_sched_job_add_dependency(&job->base, fence);
+}
+EXPORT_SYMBOL_GPL(dshim_job_add_dependency);
+
+/**
+ * dshim_job_submit() - hand a job to its scheduler
+ * @job: a job from dshim_job_create(); its creator's reference is consumed
+ *	in both the success and the error case
+ *
+ * On success the job will reach &dshim_sched_ops.run once its dependencies
+ * signal, unless its entity is killed first. If the entity is killed or
+ * the scheduler shut down, the job is not queued, -ESHUTDOWN is returned
+ * and the job still gets its ``free``.
+ *
+ * Submitting a job twice is a driver bug: the second call warns and fails
+ * with -EINVAL, if the job's memory still exists at all.
+ *
+ * Context: Process context; may sleep (takes the entity's submit mutex).
+ * Return: a new reference to the job's fence (put it with dma_fence_put()),
+ * or ERR_PTR(-ESHUTDOWN), ERR_PTR(-EINVAL).
+ */
+struct dma_fence *dshim_job_submit(struct dshim_job *job)
+{
+	struct dshim_entity *entity;
+	struct dma_fence *fence;
+
+	might_sleep();
+	if (DSHIM_BAD_HANDLE(job))
+		return ERR_PTR(-EINVAL);
+	if (DSHIM_BUG(test_and_set_bit(DSHIM_JOB_SUBMITTED, &job->flags),
+		      "job submitted twice\n"))
+		return ERR_PTR(-EINVAL);
+
+	entity = job->entity;
+	mutex_lock(&entity->submit_lock);
+	if (dshim_entity_is_killed(entity) ||
+	    dshim_sched_is_shutdown(entity->sched)) {
+		mutex_unlock(&entity->submit_lock);
+		dshim_job_put(job);
+		return ERR_PTR(-ESHUTDOWN);
+	}
+
+	drm_sched_job_arm(&job->base);
+	dshim_fence_arm_job(job->fence, entity->timeline,
+			    &job->base.s_fence->finished);
+	set_bit(DSHIM_JOB_ARMED, &job->flags);
+	/* cannot fail: the finished fence signals only after the push */
+	dma_fence_add_callback(&job->base.s_fence->finished, &job->finished_cb,
+			       dshim_job_finished);
+	fence = dma_fence_get(&job->fence->base);
+	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&entity->submit_lock);
+	return fence;
+}
+EXPORT_SYMBOL_GPL(dshim_job_submit);
+
+/**
+ * dshim_job_priv() - driver payload of a job
+ * @job: the job
+ *
+ * Context: Any context.
+ * Return: the @priv given to dshim_job_create(), NULL for a bad handle.
+ */
+void *dshim_job_priv(const struct dshim_job *job)
+{
+	if (DSHIM_BAD_HANDLE(job))
+		return NULL;
+	return job->priv;
+}
+EXPORT_SYMBOL_GPL(dshim_job_priv);
+
+/**
+ * dshim_job_entity() - the entity of a job
+ * @job: the job
+ *
+ * Context: Any context.
+ * Return: the entity, borrowed: its memory is valid while the caller holds
+ * @job; NULL for a bad handle.
+ */
+struct dshim_entity *dshim_job_entity(const struct dshim_job *job)
+{
+	if (DSHIM_BAD_HANDLE(job))
+		return NULL;
+	return job->entity;
+}
+EXPORT_SYMBOL_GPL(dshim_job_entity);
+
+/**
+ * dshim_job_sched() - the scheduler of a job
+ * @job: the job
+ *
+ * Context: Any context.
+ * Return: the scheduler, borrowed: its memory is valid while the caller
+ * holds @job; NULL for a bad handle.
+ */
+struct dshim_sched *dshim_job_sched(const struct dshim_job *job)
+{
+	if (DSHIM_BAD_HANDLE(job))
+		return NULL;
+	return job->entity->sched;
+}
+EXPORT_SYMBOL_GPL(dshim_job_sched);
+
+/* Ask the driver to cancel a job on the hardware, once. Process context. */
+void dshim_job_request_cancel(struct dshim_job *job)
+{
+	struct dshim_sched *sched = job->entity->sched;
+
+	if (sched->ops->cancel &&
+	    !test_and_set_bit(DSHIM_JOB_CANCELLING, &job->flags))
+		sched->ops->cancel(job);
+}
+
+/* The first error of a dependency that already signalled, or 0. */
+static int dshim_job_dependency_error(struct dshim_job *job)
+{
+	struct dma_fence *fence;
+	unsigned long index;
+
+	xa_for_each(&job->base.dependencies, index, fence) {
+		if (dma_fence_is_signaled(fence) && fence->error)
+			return fence->error;
+	}
+	return 0;
+}
+
+/* &drm_sched_backend_ops.run_job */
+struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
+{
+	struct dshim_job *job = to_dshim_job(sched_job);
+	struct dshim_entity *entity = job->entity;
+	struct dshim_sched *sched = entity->sched;
+	struct dma_fence *hw_fence;
+	bool cancel;
+	int error;
+
+	if (dshim_entity_is_killed(entity) || dshim_sched_is_shutdown(sched))
+		return ERR_PTR(-ECANCELED);
+	error = dshim_job_dependency_error(job);
+	if (error)
+		return ERR_PTR(error);
+
+	hw_fence = sched->ops->run(job);
+	if (IS_ERR_OR_NULL(hw_fence))
+		return hw_fence;
+
+	/*
+	 * A shutdown that scanned hw_jobs before this job got there set its
+	 * flag first: then this job cancels itself.
+	 */
+	spin_lock(&sched->lock);
+	list_add_tail(&job->hw_link, &sched->hw_jobs);
+	cancel = dshim_entity_is_killed(entity) ||
+		 dshim_sched_is_shutdown(sched);
+	spin_unlock(&sched->lock);
+	if (cancel)
+		dshim_job_request_cancel(job);
+	return hw_fence;
+}
+
+/* &drm_sched_backend_ops.timedout_job */
+enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
+{
+	struct dshim_job *job = to_dshim_job(sched_job);
+	struct dshim_sched *sched = job->entity->sched;
+	enum dshim_timeout_status status = DSHIM_TIMEOUT_CONTINUE;
+
+	if (sched->ops->timedout)
+		status = sched->ops->timedout(job);
+
+	/*
+	 * drm_sched took the job off its pending list for this call and,
+	 * in 6.12, leaves putting it back to the driver. Put it back at the
+	 * head where it was, or it would never be freed. If its hardware
+	 * fence signalled meanwhile, the free work found nothing to free:
+	 * kick it again.
+	 */
+	spin_lock(&sched->base.job_list_lock);
+	list_add(&sched_job->list, &sched->base.pending_list);
+	spin_unlock(&sched->base.job_list_lock);
+	drm_sched_wqueue_start(&sched->base);
+
+	return status == DSHIM_TIMEOUT_DEVICE_GONE ?
+	       DSHIM_SCHED_STAT_DEVICE_GONE : DSHIM_SCHED_STAT_CONTINUE;
+}
+
+/* &drm_sched_backend_ops.free_job */
+void dshim_job_free(struct drm_sched_job *sched_job)
+{
+	struct dshim_job *job = to_dshim_job(sched_job);
+	struct dshim_sched *sched = job->entity->sched;
+
+	spin_lock(&sched->lock);
+	list_del_init(&job->hw_link);
+	spin_unlock(&sched->lock);
+
+	dshim_job_release_payload(job);
+	dshim_job_put(job);		/* the scheduler's reference */
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DRM scheduler shim: shared workqueues, accounting, debugfs.
+ */
+
+#include <kunit/static_stub.h>
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/seq_file.h>
+
+#include "internal.h"
+
+/**
+ * DOC: ownership contract
+ *
+ * The shim wraps the kernel's DRM GPU scheduler (drm_sched) in handles
+ * whose lifetime rules are all stated here; no rule is hidden in the order
+ * a driver happens to tear things down.
+ *
+ * * Every shim object (scheduler, entity, queue, job, timeline, fence) is
+ *   reached only through a counted reference. ``*_get()`` returns a new
+ *   reference, ``*_put()`` drops one. Passing NULL to ``*_put()`` does
+ *   nothing.
+ * * ``*_put()`` may be called from any context: process, softirq, hardirq,
+ *   with spinlocks held, and inside every shim callback (``run``,
+ *   ``timedout``, ``cancel``, ``free``). It never sleeps and never waits
+ *   for the scheduler.
+ * * Memory of schedulers and entities is freed only by the shim's own free
+ *   worker (never the scheduler's submit or timeout workqueue), after an
+ *   RCU grace period, and only once the driver dropped its references,
+ *   every entity is gone and every job got its ``free`` callback.
+ * * Shutdown is separate from free. Dropping the last driver reference of
+ *   a scheduler, entity or queue (or calling ``*_shutdown()``/``*_kill()``)
+ *   stops new submissions, cancels jobs that have not reached ``run``
+ *   (their fences signal ``-ECANCELED``), asks the driver to ``cancel``
+ *   jobs on the hardware, and returns at once. ``*_wait_idle()`` blocks,
+ *   with a timeout, for callers that want to.
+ * * Every job created gets exactly one ``free`` callback, whatever happens
+ *   to it: ran, cancelled, killed, submitted after shutdown, never
+ *   submitted, failed dependency. Every failure reaches the job's fence as
+ *   an error.
+ * * A job's fence (for dma_resv, sync files, syncobjs) references only a
+ *   small counted timeline (name and fence context), never the scheduler.
+ *   Once signalled it pins nothing else; its driver and timeline names can
+ *   be read at any time, also after everything else is gone.
+ * * Hardware fences from dshim_hw_fence_create() obey the same rule, so
+ *   drivers need not implement &dma_fence_ops.
+ * * Queues share the shim's workqueues: no queue costs a kernel thread or
+ *   a workqueue of its own.
+ * * Misuse (bad handles, double submit, too many credits, reference
+ *   underflow) returns an error and warns once (``WARN_ONCE``); nothing
+ *   leaks and no job loses its ``free``.
+ * * The shim is built into the kernel, never a module, so the
+ *   &dma_fence_ops of fences that outlive every driver stay valid.
+ */
+
+/**
+ * DOC: workqueues and ordering
+ *
+ * Schedulers created without a &dshim_sched_desc.submit_wq share
+ * ``dshim_submit``, one unbound %WQ_MEM_RECLAIM workqueue: one rescuer
+ * thread for the whole system instead of an ordered workqueue and a rescuer
+ * per scheduler. Ordering is kept because each drm_sched scheduler has a
+ * single run-job work item, and a workqueue never runs one work item on two
+ * workers at once: ``run`` calls of one scheduler stay serialised, in the
+ * order drm_sched picks jobs. Run-job and free-job work of one scheduler
+ * may run concurrently, which drm_sched supports (its pending list is
+ * protected by ``job_list_lock``; panthor shares a workqueue the same way).
+ *
+ * Deferred work of the shim itself (entity kill, scheduler shutdown,
+ * freeing) runs on ``dshim_free``, another unbound %WQ_MEM_RECLAIM
+ * workqueue. It waits for the schedulers' works (drm_sched_fini() cancels
+ * them synchronously) but they never wait for it, so a last reference
+ * dropped inside ``free`` cannot deadlock.
+ */
+
+struct workqueue_struct *dshim_submit_wq;
+struct workqueue_struct *dshim_free_wq;
+struct dshim_counters dshim_counters;
+
+/*
+ * Every allocation the shim makes, and every drm_sched call that allocates,
+ * asks this first. KUnit replaces it with a stub that fails the Nth call,
+ * so every allocation failure path is exercised in the test thread.
+ */
+bool dshim_fail_alloc(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dshim_fail_alloc);
+	return false;
+}
+
+/**
+ * dshim_stats_read() - snapshot the live object counts
+ * @out: filled with the counts
+ *
+ * The counts cover every user of the shim. Objects are counted until their
+ * memory is freed, which the free worker does shortly after the last
+ * reference goes away; tests poll until the counts are back to their
+ * starting values.
+ *
+ * Context: Any context.
+ */
+void dshim_stats_read(struct dshim_stats *out)
+{
+	struct dshim_counters *c = &dshim_counters;
+
+	out->scheds = atomic_long_read(&c->scheds);
+	out->entities = atomic_long_read(&c->entities);
+	out->queues = atomic_long_read(&c->queues);
+	out->jobs = atomic_long_read(&c->jobs);
+	out->fences = atomic_long_read(&c->fences);
+	out->timelines = atomic_long_read(&c->timelines);
+	out->driver_bugs = atomic_long_read(&c->driver_bugs);
+}
+EXPORT_SYMBOL_GPL(dshim_stats_read);
+
+int dshim_stats_show(struct seq_file *m, void *unused)
+{
+	struct dshim_stats s;
+
+	dshim_stats_read(&s);
+	seq_printf(m, "scheds: %llu\n", s.scheds);
+	seq_printf(m, "entities: %llu\n", s.entities);
+	seq_printf(m, "queues: %llu\n", s.queues);
+	seq_printf(m, "jobs: %llu\n", s.jobs);
+	seq_printf(m, "fences: %llu\n", s.fences);
+	seq_printf(m, "timelines: %llu\n", s.timelines);
+	seq_printf(m, "driver_bugs: %llu\n", s.driver_bugs);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dshim_stats);
+
+static int __init dshim_init(void)
+{
+	dshim_submit_wq = alloc_workqueue("dshim_submit",
+					  WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!dshim_submit_wq)
+		return -ENOMEM;
+
+	dshim_free_wq = alloc_workqueue("dshim_free",
+					WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!dshim_free_wq)
+		goto err_destroy_submit_wq;
+
+	/* debugfs is optional: its failures are not errors */
+	debugfs_create_file("stats", 0444,
+			    debugfs_create_dir("drm_sched_shim", NULL), NULL,
+			    &dshim_stats_fops);
+	return 0;
+
+err_destroy_submit_wq:
+	destroy_workqueue(dshim_submit_wq);
+	return -ENOMEM;
+}
+/* before any driver's module_init(): drivers create schedulers there */
+subsys_initcall(dshim_init);

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DRM scheduler shim: counted schedulers.
+ */
+
+#include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "compat.h"
+#include "internal.h"
+
+/**
+ * DOC: scheduler lifetime
+ *
+ * A &struct dshim_sched embeds a drm_gpu_scheduler. drm_sched_fini() must
+ * not run while any job of the scheduler exists: the hardware fence
+ * callback of a job still on the hardware writes into the scheduler, and
+ * killed jobs are freed later from a work item. So every entity holds a
+ * memory reference on its scheduler, every job one on its entity, and
+ * drm_sched_fini() runs only when the last of them is gone, on the shim's
+ * free worker, after an RCU grace period. The grace period covers the one
+ * access drm_sched makes without any reference: drm_sched_job_done(),
+ * called from the hardware fence's signalling path (interrupts off, hence
+ * an RCU read-side section), still queues the free worker after it
+ * signalled the finished fence that allowed the job to be freed.
+ *
+ * The driver's references are counted apart (&dshim_sched.users): dropping
+ * the last one shuts the scheduler down without freeing anything.
+ */
+
+static const struct drm_sched_backend_ops dshim_backend_ops = {
+	.run_job = dshim_job_run,
+	.timedout_job = dshim_job_timedout,
+	.free_job = dshim_job_free,
+};
+
+static void dshim_sched_free_work(struct work_struct *work)
+{
+	struct dshim_sched *sched =
+		container_of(to_rcu_work(work), struct dshim_sched, free_rwork);
+
+	WARN_ON(!list_empty(&sched->entities) || !list_empty(&sched->hw_jobs));
+	/* cancels the run, free and timeout work synchronously */
+	drm_sched_fini(&sched->base);
+	atomic_long_dec(&dshim_counters.scheds);
+	kfree(sched);
+}
+
+static void dshim_sched_shutdown_work(struct work_struct *work)
+{
+	struct dshim_sched *sched =
+		container_of(work, struct dshim_sched, shutdown_work);
+	struct dshim_entity *entity;
+
+	spin_lock(&sched->lock);
+	list_for_each_entry(entity, &sched->entities, link)
+		dshim_entity_kill(entity);
+	spin_unlock(&sched->lock);
+
+	dshim_sched_cancel_hw_jobs(sched, NULL);
+	dshim_sched_unref(sched);
+}
+
+void dshim_sched_ref(struct dshim_sched *sched)
+{
+	refcount_inc(&sched->refcount);
+}
+
+void dshim_sched_unref(struct dshim_sched *sched)
+{
+	if (refcount_dec_and_test(&sched->refcount))
+		queue_rcu_work(dshim_free_wq, &sched->free_rwork);
+}
+
+bool dshim_sched_is_shutdown(const struct dshim_sched *sched)
+{
+	return test_bit(DSHIM_SCHED_SHUTDOWN, &sched->flags);
+}
+
+static int dshim_sched_check_desc(const struct dshim_sched_desc *desc)
+{
+	if (DSHIM_BUG(!desc, "scheduler descriptor is NULL\n"))
+		return -EINVAL;
+	if (DSHIM_BUG(!desc->ops || !desc->ops->run || !desc->ops->free,
+		      "scheduler ops or their run/free callbacks are NULL\n"))
+		return -EINVAL;
+	if (DSHIM_BUG(!desc->name, "scheduler name is NULL\n"))
+		return -EINVAL;
+	if (strnlen(desc->name, DSHIM_NAME_MAX) >= DSHIM_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (DSHIM_BUG(!desc->credit_limit, "credit limit is 0\n"))
+		return -EINVAL;
+	if (desc->num_priorities > DSHIM_MAX_PRIORITIES)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * dshim_sched_create() - create a scheduler
+ * @desc: what to create; copied, need not outlive the call (but
+ *	&dshim_sched_desc.ops must outlive the scheduler)
+ *
+ * The caller owns the returned reference. Without a submit workqueue in
+ * @desc the scheduler costs no kernel thread and no workqueue.
+ *
+ * Context: Process context; may sleep.
+ * Return: the scheduler, or ERR_PTR(-EINVAL) for a bad descriptor (NULL
+ * ops, run or free callback, zero credit limit, too many priorities),
+ * ERR_PTR(-ENAMETOOLONG), ERR_PTR(-ENOMEM), ERR_PTR(-ENODEV) if the shim
+ * failed to initialise.
+ */
+struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
+{
+	struct drm_sched_init_args args = {};
+	struct dshim_sched *sched;
+	int ret;
+
+	might_sleep();
+	ret = dshim_sched_check_desc(desc);
+	if (ret)
+		return ERR_PTR(ret);
+	if (!dshim_free_wq)
+		return ERR_PTR(-ENODEV);
+
+	sched = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*sched), GFP_KERNEL);
+	if (!sched)
+		return ERR_PTR(-ENOMEM);
+
+	refcount_set(&sched->users, 1);
+	refcount_set(&sched->refcount, 1);	/* for the users */
+	sched->ops = desc->ops;
+	sched->priv = desc->priv;
+	spin_lock_init(&sched->lock);
+	INIT_LIST_HEAD(&sched->entities);
+	INIT_LIST_HEAD(&sched->hw_jobs);
+	atomic_set(&sched->num_jobs, 0);
+	init_waitqueue_head(&sched->idle_wq);
+	INIT_WORK(&sched->shutdown_work, dshim_sched_shutdown_work);
+	INIT_RCU_WORK(&sched->free_rwork, dshim_sched_free_work);
+	strscpy(sched->name, desc->name, sizeof(sched->name));
+
+	args.ops = &dshim_backend_ops;
+	args.submit_wq = desc->submit_wq ?: dshim_submit_wq;
+	args.timeout_wq = desc->timeout_wq;
+	args.num_rqs = desc->num_priorities ?: 1;
+	args.credit_limit = desc->credit_limit;
+	args.hang_limit = 0;
+	args.timeout = desc->timeout_ms ? msecs_to_jiffies(desc->timeout_ms) :
+					  MAX_SCHEDULE_TIMEOUT;
+	args.name = sched->name;
+	args.dev = desc->dev;
+	ret = dshim_fail_alloc() ? -ENOMEM : drm_sched_init(&sched->base, &args);
+	if (ret)
+		goto err_free_sched;
+
+	atomic_long_inc(&dshim_counters.scheds);
+	return sched;
+
+err_free_sched:
+	kfree(sched);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(dshim_sched_create);
+
+/**
+ * dshim_sched_get() - take a driver reference on a scheduler
+ * @sched: the scheduler
+ *
+ * Context: Any context.
+ * Return: @sched, or NULL for a bad handle.
+ */
+struct dshim_sched *dshim_sched_get(struct dshim_sched *sched)
+{
+	if (DSHIM_BAD_HANDLE(sched))
+		return NULL;
+	refcount_inc(&sched->users);
+	return sched;
+}
+EXPORT_SYMBOL_GPL(dshim_sched_get);
+
+/**
+ * dshim_sched_put() - drop a driver reference on a scheduler
+ * @sched: the scheduler, or NULL
+ *
+ * Dropping the last driver reference shuts the scheduler down, as
+ * dshim_sched_shutdown() does, even if entities still reference it. The
+ * memory lives on until every entity and job is gone; the driver's
+ * callbacks keep being called for jobs still on the hardware until their
+ * hardware fences signal.
+ *
+ * Context: Any context, including shim callbacks. Never sleeps.
+ */
+void dshim_sched_put(struct dshim_sched *sched)
+{
+	if (!sched || DSHIM_BAD_HANDLE(sched))
+		return;
+	if (refcount_dec_and_test(&sched->users)) {
+		dshim_sched_shutdown(sched);
+		dshim_sched_unref(sched);
+	}
+}
+EXPORT_SYMBOL_GPL(dshim_sched_put);
+
+/**
+ * dshim_sched_shutdown() - stop a scheduler, without waiting
+ * @sched: the scheduler
+ *
+ * New entities and submissions fail with -ESHUTDOWN from now on. Soon
+ * after, on the shim's worker, every entity is killed (jobs that have not
+ * reached &dshim_sched_ops.run signal -ECANCELED) and
+ * &dshim_sched_ops.cancel is called for every job on the hardware. A
+ * second call does nothing. Does not consume a reference.
+ *
+ * Context: Any context. Never sleeps.
+ */
+void dshim_sched_shutdown(struct dshim_sched *sched)
+{
+	if (DSHIM_BAD_HANDLE(sched))
+		return;
+	if (test_and_set_bit(DSHIM_SCHED_SHUTDOWN, &sched->flags))
+		return;
+	dshim_sched_ref(sched);		/* for shutdown_work */
+	queue_work(dshim_free_wq, &sched->shutdown_work);
+}
+EXPORT_SYMBOL_GPL(dshim_sched_shutdown);
+
+/**
+ * dshim_sched_wait_idle() - wait until every job of a scheduler was freed
+ * @sched: the scheduler
+ * @timeout_ms: how long to wait at most; 0 only tests
+ *
+ * Waits until every job created on the scheduler got its
+ * &dshim_sched_ops.free callback. Does not shut the scheduler down; jobs
+ * submitted meanwhile are waited for too.
+ *
+ * Context: Process context; sleeps. Must not be called from a shim
+ * callback: the job being called back is not freed until it returns.
+ * Return: 0 when idle, -ETIMEDOUT, -EINVAL for a bad handle.
+ */
+int dshim_sched_wait_idle(struct dshim_sched *sched, unsigned int timeout_ms)
+{
+	might_sleep();
+	if (DSHIM_BAD_HANDLE(sched))
+		return -EINVAL;
+	if (!wait_event_timeout(sched->idle_wq, !atomic_read(&sched->num_jobs),
+				msecs_to_jiffies(timeout_ms)))
+		return -ETIMEDOUT;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dshim_sched_wait_idle);
+
+/**
+ * dshim_sched_priv() - driver data of a scheduler
+ * @sched: the scheduler
+ *
+ * Context: Any context.
+ * Return: &dshim_sched_desc.priv given at creation, NULL for a bad handle.
+ */
+void *dshim_sched_priv(const struct dshim_sched *sched)
+{
+	if (DSHIM_BAD_HANDLE(sched))
+		return NULL;
+	return sched->priv;
+}
+EXPORT_SYMBOL_GPL(dshim_sched_priv);
+
+/*
+ * Ask the driver to cancel every job of @entity (every job if NULL) that is
+ * on the hardware. Jobs are taken off a private list one at a time so the
+ * lock is not held across the callback; a job freed meanwhile simply
+ * unlinks itself from whichever list it is on (both are under the lock).
+ * Jobs that reach the hardware after this scan cancel themselves: see
+ * dshim_job_run().
+ */
+void dshim_sched_cancel_hw_jobs(struct dshim_sched *sched,
+				struct dshim_entity *entity)
+{
+	struct dshim_job *job;
+	LIST_HEAD(todo);
+
+	if (!sched->ops->cancel)
+		return;
+
+	spin_lock(&sched->lock);
+	list_splice_init(&sched->hw_jobs, &todo);
+	while ((job = list_first_entry_or_null(&todo, struct dshim_job,
+					       hw_link))) {
+		list_move_tail(&job->hw_link, &sched->hw_jobs);
+		if (entity && job->entity != entity)
+			continue;
+		if (test_bit(DSHIM_JOB_CANCELLING, &job->flags))
+			continue;
+		/* on hw_jobs the scheduler's reference is still held */
+		refcount_inc(&job->refcount);
+		spin_unlock(&sched->lock);
+
+		dshim_job_request_cancel(job);
+		dshim_job_put(job);
+
+		spin_lock(&sched->lock);
+	}
+	spin_unlock(&sched->lock);
+}

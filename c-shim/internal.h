@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Private structures of the DRM scheduler shim. Only c-shim/ and the KUnit
+ * white-box tests include this; drivers see include/drm/drm_sched_shim.h.
+ *
+ * Two counts per long-lived object:
+ *
+ *  - @users counts driver handles (dshim_*_get/put). When it reaches zero
+ *    the object shuts down: no new work, queued work cancelled.
+ *  - @refcount counts everything that needs the memory: the users as a
+ *    group (one reference), each entity of a scheduler, each job of an
+ *    entity, and each deferred work item in flight. When it reaches zero
+ *    the memory is freed by the shim's free worker after an RCU grace
+ *    period, never inline.
+ */
+#ifndef _DSHIM_INTERNAL_H_
+#define _DSHIM_INTERNAL_H_
+
+#include <drm/drm_sched_shim.h>
+#include <drm/gpu_scheduler.h>
+#include <linux/dma-fence.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+struct seq_file;
+
+/* dshim_main.c: the shim's workqueues, accounting and fault hook */
+
+extern struct workqueue_struct *dshim_submit_wq;
+extern struct workqueue_struct *dshim_free_wq;
+
+/**
+ * struct dshim_counters - live objects, one atomic per kind
+ *
+ * Kept apart from &struct dshim_stats so that the public snapshot is plain
+ * integers (bindgen-friendly) while the counters are updated locklessly.
+ */
+struct dshim_counters {
+	atomic_long_t scheds;
+	atomic_long_t entities;
+	atomic_long_t queues;
+	atomic_long_t jobs;
+	atomic_long_t fences;
+	atomic_long_t timelines;
+	atomic_long_t driver_bugs;
+};
+
+extern struct dshim_counters dshim_counters;
+
+bool dshim_fail_alloc(void);
+int dshim_stats_show(struct seq_file *m, void *unused);
+
+/**
+ * DSHIM_BUG() - report a driver bug once per call site, count every one
+ * @cond: the misuse to test for
+ * @fmt: printk format of the warning
+ *
+ * Return: @cond, so that callers can bail out.
+ */
+#define DSHIM_BUG(cond, fmt, ...) ({					\
+	bool __bug = !!(cond);						\
+	if (unlikely(__bug)) {						\
+		atomic_long_inc(&dshim_counters.driver_bugs);		\
+		WARN_ONCE(1, "dshim: " fmt, ##__VA_ARGS__);		\
+	}								\
+	unlikely(__bug);						\
+})
+
+/* A handle argument that is NULL or an ERR_PTR() is a driver bug. */
+#define DSHIM_BAD_HANDLE(ptr) DSHIM_BUG(IS_ERR_OR_NULL(ptr),		\
+					"%s: bad handle %p\n", __func__, ptr)
+
+/* dshim_timeline.c */
+
+/**
+ * struct dshim_timeline - what a signalled fence still needs: a name
+ * @refcount: one per fence on the timeline, one per owner
+ * @context: dma_fence context of every fence on this timeline
+ * @seqno: last sequence number handed out by dshim_hw_fence_create()
+ * @rcu: frees the timeline after readers of a dying fence's name are gone
+ * @name: timeline name, returned by &dma_fence_ops.get_timeline_name
+ */
+struct dshim_timeline {
+	refcount_t refcount;
+	u64 context;
+	atomic64_t seqno;
+	struct rcu_head rcu;
+	char name[DSHIM_NAME_MAX];
+};
+
+/* dshim_fence.c */
+
+/*
+ * Flags in &dma_fence.flags, above the ones dma-fence owns: a fence the
+ * driver signals with dshim_hw_fence_signal() (hardware fence), as opposed
+ * to a job's exported fence, which only the shim signals.
+ */
+enum {
+	DSHIM_FENCE_FLAG_HW = DMA_FENCE_FLAG_USER_BITS,
+};
+
+/**
+ * struct dshim_fence - a fence that references only its timeline
+ * @base: the dma_fence handed out
+ * @lock: protects @base and @sched_fence
+ * @timeline: name and context; the only object a fence keeps alive
+ * @sched_fence: job fences only: drm_sched's finished fence of the job
+ *	until it signals, so that a job on the same scheduler can depend on
+ *	the scheduled fence instead (drm_sched's pipelining shortcut).
+ *	Cleared, and its reference dropped, when the fence signals.
+ */
+struct dshim_fence {
+	struct dma_fence base;
+	spinlock_t lock;
+	struct dshim_timeline *timeline;
+	struct dma_fence *sched_fence;
+};
+
+struct dshim_fence *dshim_fence_alloc(void);
+void dshim_fence_free_unarmed(struct dshim_fence *fence);
+void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
+			 struct dma_fence *sched_fence);
+void dshim_fence_signal_job(struct dshim_fence *fence, int error);
+struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence);
+
+/* dshim_sched.c */
+
+enum {
+	DSHIM_SCHED_SHUTDOWN,		/* no new entities or jobs */
+};
+
+/**
+ * struct dshim_sched - a counted drm_gpu_scheduler
+ * @base: the drm_sched scheduler; drm_sched_fini() runs in the free worker
+ * @users: driver handles; zero means shut down
+ * @refcount: memory references, see the top of this file
+ * @ops: driver callbacks
+ * @priv: driver data
+ * @flags: %DSHIM_SCHED_SHUTDOWN
+ * @lock: protects @entities, @hw_jobs and each job's hw_link
+ * @entities: live entities (&dshim_entity.link), for shutdown
+ * @hw_jobs: jobs whose @run returned a hardware fence and that are not
+ *	freed yet (&dshim_job.hw_link), for &dshim_sched_ops.cancel
+ * @num_jobs: jobs created on this scheduler whose @free has not run
+ * @idle_wq: woken when @num_jobs (or an entity's) drops to zero
+ * @shutdown_work: kills entities and cancels hardware jobs, in process
+ *	context, on behalf of dshim_sched_shutdown() called from any context
+ * @free_rwork: drm_sched_fini() and kfree(), after an RCU grace period
+ * @name: copy of the descriptor's name; drm_sched keeps a pointer to it
+ */
+struct dshim_sched {
+	struct drm_gpu_scheduler base;
+	refcount_t users;
+	refcount_t refcount;
+	const struct dshim_sched_ops *ops;
+	void *priv;
+	unsigned long flags;
+	spinlock_t lock;
+	struct list_head entities;
+	struct list_head hw_jobs;
+	atomic_t num_jobs;
+	wait_queue_head_t idle_wq;
+	struct work_struct shutdown_work;
+	struct rcu_work free_rwork;
+	char name[DSHIM_NAME_MAX];
+};
+
+static inline struct dshim_sched *to_dshim_sched(struct drm_gpu_scheduler *s)
+{
+	return container_of(s, struct dshim_sched, base);
+}
+
+void dshim_sched_ref(struct dshim_sched *sched);
+void dshim_sched_unref(struct dshim_sched *sched);
+void dshim_sched_cancel_hw_jobs(struct dshim_sched *sched,
+				struct dshim_entity *entity);
+bool dshim_sched_is_shutdown(const struct dshim_sched *sched);
+
+/* dshim_entity.c */
+
+enum {
+	DSHIM_ENTITY_KILLED,		/* no new jobs; queued jobs cancelled */
+};
+
+/**
+ * struct dshim_entity - a counted drm_sched_entity on one scheduler
+ * @base: the drm_sched entity; drm_sched_entity_fini() runs in @kill_work
+ * @users: driver handles; zero means killed
+ * @refcount: memory references: users, jobs, @kill_work in flight
+ * @sched: the scheduler (a memory reference)
+ * @timeline: name and context of the fences of this entity's jobs
+ * @submit_lock: serialises drm_sched_job_arm() + push (fence order) and
+ *	orders them before drm_sched_entity_fini() (no push after fini)
+ * @flags: %DSHIM_ENTITY_KILLED
+ * @link: in &dshim_sched.entities, under &dshim_sched.lock
+ * @num_jobs: jobs created on this entity whose @free has not run
+ * @kill_work: drm_sched_entity_fini() in process context
+ * @free_rwork: kfree() after an RCU grace period
+ */
+struct dshim_entity {
+	struct drm_sched_entity base;
+	refcount_t users;
+	refcount_t refcount;
+	struct dshim_sched *sched;
+	struct dshim_timeline *timeline;
+	struct mutex submit_lock;
+	unsigned long flags;
+	struct list_head link;
+	atomic_t num_jobs;
+	struct work_struct kill_work;
+	struct rcu_work free_rwork;
+};
+
+void dshim_entity_ref(struct dshim_entity *entity);
+void dshim_entity_unref(struct dshim_entity *entity);
+bool dshim_entity_is_killed(const struct dshim_entity *entity);
+
+/* dshim_queue.c */
+
+/**
+ * struct dshim_queue - a scheduler and its one entity as a single handle
+ * @users: driver handles
+ * @sched: a user reference on the scheduler
+ * @entity: a user reference on the entity
+ */
+struct dshim_queue {
+	refcount_t users;
+	struct dshim_sched *sched;
+	struct dshim_entity *entity;
+};
+
+/* dshim_job.c */
+
+enum {
+	DSHIM_JOB_SUBMITTED,		/* dshim_job_submit() was called */
+	DSHIM_JOB_ARMED,		/* the exported fence is initialised */
+	DSHIM_JOB_CANCELLING,		/* &dshim_sched_ops.cancel was called */
+	DSHIM_JOB_FREED,		/* &dshim_sched_ops.free was called */
+};
+
+/**
+ * struct dshim_job - a counted drm_sched_job with driver payload
+ * @base: the drm_sched job
+ * @refcount: the creator's reference (passed to the scheduler by submit)
+ *	plus dshim_job_get() references
+ * @entity: the entity (a memory reference)
+ * @fence: the exported fence; armed at submit
+ * @priv: driver payload
+ * @flags: %DSHIM_JOB_SUBMITTED and friends
+ * @hw_link: in &dshim_sched.hw_jobs while on the hardware
+ * @finished_cb: on drm_sched's finished fence; signals @fence
+ * @release_work: runs @free for a job the scheduler never took
+ */
+struct dshim_job {
+	struct drm_sched_job base;
+	refcount_t refcount;
+	struct dshim_entity *entity;
+	struct dshim_fence *fence;
+	void *priv;
+	unsigned long flags;
+	struct list_head hw_link;
+	struct dma_fence_cb finished_cb;
+	struct work_struct release_work;
+};
+
+static inline struct dshim_job *to_dshim_job(struct drm_sched_job *job)
+{
+	return container_of(job, struct dshim_job, base);
+}
+
+struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job);
+enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job);
+void dshim_job_free(struct drm_sched_job *sched_job);
+void dshim_job_request_cancel(struct dshim_job *job);
+
+#endif /* _DSHIM_INTERNAL_H_ */
