@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: timelines and hardware fences of the DRM scheduler shim.
+ */
+
+#include <linux/dma-fence.h>
+#include <linux/err.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+
+#include "../c-shim/internal.h"
+#include "dshim_test.h"
+
+/* Describe @fence the way debugfs and sync_file do, into @buf. */
+static void describe(struct dma_fence *fence, char *buf, size_t size)
+{
+	struct seq_file m = { .buf = buf, .size = size };
+
+	memset(buf, 0, size);
+	dma_fence_describe(fence, &m);
+}
+
+/* A timeline has the name it was given and a context of its own. */
+static void dshim_timeline_create_put(struct kunit *test)
+{
+	struct dshim_timeline *a, *b;
+
+	a = dshim_timeline_create("ring0");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	b = dshim_timeline_create("ring1");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+
+	KUNIT_EXPECT_STREQ(test, dshim_timeline_name(a), "ring0");
+	KUNIT_EXPECT_STREQ(test, dshim_timeline_name(b), "ring1");
+	KUNIT_EXPECT_NE(test, dshim_timeline_context(a),
+			dshim_timeline_context(b));
+
+	KUNIT_EXPECT_PTR_EQ(test, dshim_timeline_get(a), a);
+	dshim_timeline_put(a);
+	dshim_timeline_put(a);
+	dshim_timeline_put(b);
+	dshim_timeline_put(NULL);
+}
+
+/* Names of DSHIM_NAME_MAX characters or more are refused. */
+static void dshim_timeline_name_too_long(struct kunit *test)
+{
+	char name[DSHIM_NAME_MAX + 1];
+	struct dshim_timeline *tl;
+
+	memset(name, 'x', sizeof(name) - 1);
+	name[DSHIM_NAME_MAX] = '\0';
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_timeline_create(name)),
+			-ENAMETOOLONG);
+
+	name[DSHIM_NAME_MAX - 1] = '\0';	/* the longest allowed */
+	tl = dshim_timeline_create(name);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
+	KUNIT_EXPECT_STREQ(test, dshim_timeline_name(tl), name);
+	dshim_timeline_put(tl);
+}
+
+/* Hardware fences get increasing seqnos and signal with the given error. */
+static void dshim_hw_fence_signal_error(struct kunit *test)
+{
+	struct dshim_timeline *tl = dshim_timeline_create("hw");
+	struct dma_fence *f1, *f2;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
+	f1 = dshim_hw_fence_create(tl);
+	f2 = dshim_hw_fence_create(tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f1));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f2));
+	KUNIT_EXPECT_TRUE(test, dshim_fence_is_shim(f1));
+	KUNIT_EXPECT_EQ(test, f1->context, dshim_timeline_context(tl));
+	KUNIT_EXPECT_GT(test, f2->seqno, f1->seqno);
+
+	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(f1, 0), 0);
+	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(f2, -EIO), 0);
+	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(f2, 0), -EALREADY);
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(f1));
+	KUNIT_EXPECT_EQ(test, f1->error, 0);
+	KUNIT_EXPECT_EQ(test, f2->error, -EIO);
+
+	dma_fence_put(f1);
+	dma_fence_put(f2);
+	dshim_timeline_put(tl);
+}
+
+/* A fence keeps its timeline: names stay readable after the owner put it. */
+static void dshim_hw_fence_outlives_timeline_owner(struct kunit *test)
+{
+	struct dshim_timeline *tl = dshim_timeline_create("gpu-ring");
+	struct dma_fence *f;
+	char buf[128];
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
+	f = dshim_hw_fence_create(tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	dshim_timeline_put(tl);		/* the fence's reference remains */
+
+	describe(f, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf,
+			   "drm_sched_shim gpu-ring seq 1 unsignalled\n");
+	dshim_hw_fence_signal(f, 0);
+	describe(f, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf,
+			   "drm_sched_shim gpu-ring seq 1 signalled\n");
+	dma_fence_put(f);
+}
+
+static void dummy_fence_cb(struct dma_fence *f, struct dma_fence_cb *cb)
+{
+}
+
+/* Misuse of the fence API fails cleanly and is counted as a driver bug. */
+static void dshim_hw_fence_bad_input(struct kunit *test)
+{
+	struct dshim_timeline *tl = dshim_timeline_create("hw");
+	struct dshim_stats before, after;
+	struct dma_fence *f;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
+	f = dshim_hw_fence_create(tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+
+	dshim_stats_read(&before);
+	dshim_test_expect_warn_begin();
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_hw_fence_create(NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_hw_fence_create(ERR_PTR(-EIO))),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(NULL, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(f, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_timeline_create(NULL)), -EINVAL);
+	KUNIT_EXPECT_NULL(test, dshim_timeline_get(NULL));
+	dshim_test_expect_warn_end();
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 6);
+
+	/* the fence is still usable, and callbacks work as on any fence */
+	{
+		struct dma_fence_cb cb;
+
+		KUNIT_EXPECT_EQ(test, dma_fence_add_callback(f, &cb,
+							     dummy_fence_cb),
+				0);
+		KUNIT_EXPECT_TRUE(test, dma_fence_remove_callback(f, &cb));
+	}
+	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(f, 0), 0);
+	dma_fence_put(f);
+	dshim_timeline_put(tl);
+}
+
+/* The debugfs stats file shows every counter. */
+static void dshim_stats_debugfs_show(struct kunit *test)
+{
+	struct dshim_timeline *tl = dshim_timeline_create("stats");
+	char buf[256] = {};
+	struct seq_file m = { .buf = buf, .size = sizeof(buf) - 1 };
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
+	KUNIT_EXPECT_EQ(test, dshim_stats_show(&m, NULL), 0);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "timelines: 1\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "scheds: 0\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "driver_bugs: "));
+	dshim_timeline_put(tl);
+}
+
+static struct kunit_case dshim_fence_cases[] = {
+	KUNIT_CASE(dshim_timeline_create_put),
+	KUNIT_CASE(dshim_timeline_name_too_long),
+	KUNIT_CASE(dshim_hw_fence_signal_error),
+	KUNIT_CASE(dshim_hw_fence_outlives_timeline_owner),
+	KUNIT_CASE(dshim_hw_fence_bad_input),
+	KUNIT_CASE(dshim_stats_debugfs_show),
+	{}
+};
+
+static struct kunit_suite dshim_fence_suite = {
+	.name = "dshim_fence",
+	.exit = dshim_test_expect_clean,
+	.test_cases = dshim_fence_cases,
+};
+
+kunit_test_suite(dshim_fence_suite);

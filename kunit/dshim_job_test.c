@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: jobs of the DRM scheduler shim: submission, fences, errors,
+ * dependencies, timeouts, cancellation.
+ */
+
+#include <linux/delay.h>
+#include <linux/dma-fence.h>
+#include <linux/err.h>
+#include <linux/xarray.h>
+
+#include "../c-shim/internal.h"
+#include "dshim_test.h"
+
+#define NJOBS 8
+
+static struct dshim_queue *make_queue(struct kunit *test, const char *name,
+				      const struct dshim_sched_ops *ops,
+				      u32 credit_limit, u32 timeout_ms)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, name);
+	struct dshim_queue *queue;
+
+	desc.ops = ops;
+	desc.credit_limit = credit_limit;
+	desc.timeout_ms = timeout_ms;
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	return queue;
+}
+
+/* Jobs run in order; their fences signal 0 in seqno order on one context. */
+static void dshim_job_submit_complete(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "q", &mock_ops, 4, 0);
+	struct dma_fence *fences[NJOBS];
+	int i;
+
+	for (i = 0; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, dshim_queue_entity(queue),
+					i % 2 ? 100 : 0);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+		KUNIT_EXPECT_TRUE(test, dshim_fence_is_shim(fences[i]));
+	}
+	for (i = 0; i < NJOBS; i++) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+		KUNIT_EXPECT_EQ(test, fences[i]->error, 0);
+		KUNIT_EXPECT_STREQ(test,
+				   fences[i]->ops->get_timeline_name(fences[i]),
+				   "q");
+		if (i) {
+			KUNIT_EXPECT_EQ(test, fences[i]->context,
+					fences[0]->context);
+			KUNIT_EXPECT_TRUE(test, dma_fence_is_later(fences[i],
+								   fences[i - 1]));
+		}
+	}
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), NJOBS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), NJOBS);
+	for (i = 0; i < NJOBS; i++)
+		dma_fence_put(fences[i]);
+	dshim_queue_put(queue);
+}
+
+struct fence_error_case {
+	const char *what;
+	u32 duration_us;
+	int run_error;
+	int hw_error;
+	int expected;
+};
+
+static const struct fence_error_case fence_error_cases[] = {
+	{ "run returns ERR_PTR", 0, -EIO, 0, -EIO },
+	{ "run returns NULL", MOCK_NO_FENCE, 0, 0, 0 },
+	{ "hw fence signals error at once", 0, 0, -ENODEV, -ENODEV },
+	{ "hw fence signals error later", 50, 0, -EFAULT, -EFAULT },
+};
+
+static void fence_error_to_desc(const struct fence_error_case *c, char *desc)
+{
+	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(fence_error, fence_error_cases, fence_error_to_desc);
+
+/* The job's fence signals with the error of run or of the hw fence. */
+static void dshim_job_fence_error(struct kunit *test)
+{
+	const struct fence_error_case *c = test->param_value;
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "err", &mock_ops, 4, 0);
+	struct mock_job *mj = mock_job_alloc(ctx, c->duration_us);
+	struct dshim_job *job;
+	struct dma_fence *fence;
+
+	KUNIT_ASSERT_NOT_NULL(test, mj);
+	mj->run_error = c->run_error;
+	mj->hw_error = c->hw_error;
+	job = dshim_job_create(dshim_queue_entity(queue), 1, mj);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	atomic_inc(&ctx->created);
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, c->expected);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
+/* A job dropped without submission still gets its free, and never runs. */
+static void dshim_job_never_submitted(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "unsub", &mock_ops, 4, 0);
+	struct dshim_job *job;
+
+	job = mock_job_create(test, ctx, dshim_queue_entity(queue), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, NULL), 0);
+	dshim_job_put(job);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 0);
+	dshim_queue_put(queue);
+}
+
+/* dshim_job_get() keeps the job's memory after free; free is not delayed. */
+static void dshim_job_get_outlives_free(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "get", &mock_ops, 4, 0);
+	struct dshim_job *job;
+	struct dma_fence *fence;
+
+	job = mock_job_create(test, ctx, dshim_queue_entity(queue), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_PTR_EQ(test, dshim_job_get(job), job);
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	KUNIT_EXPECT_TRUE(test, test_bit(DSHIM_JOB_FREED, &job->flags));
+	KUNIT_EXPECT_PTR_EQ(test, dshim_job_entity(job),
+			    dshim_queue_entity(queue));
+	KUNIT_EXPECT_PTR_EQ(test, dshim_job_sched(job),
+			    dshim_queue_sched(queue));
+	dshim_job_put(job);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
+/* Double submit and bad credits are driver bugs: error, warning, no leak. */
+static void dshim_job_misuse(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "misuse", &mock_ops, 4, 0);
+	struct dshim_entity *entity = dshim_queue_entity(queue);
+	struct dshim_stats before, after;
+	struct dma_fence *fence, *dep;
+	struct dshim_job *job;
+
+	job = mock_job_create(test, ctx, entity, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	dshim_job_get(job);		/* keep it to submit it again */
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+
+	dep = dshim_hw_fence_create(ctx->hw_tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dep));
+	dma_fence_get(dep);
+
+	dshim_stats_read(&before);
+	dshim_test_expect_warn_begin();
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_job_submit(job)), -EINVAL);
+	/* consumed even in the error case */
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dep), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, ERR_PTR(-EIO)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_job_create(entity, 0, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_job_create(entity, 5, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_job_create(NULL, 1, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_job_submit(NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(NULL, NULL), -EINVAL);
+	KUNIT_EXPECT_NULL(test, dshim_job_get(ERR_PTR(-EINVAL)));
+	dshim_job_put(ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_NULL(test, dshim_job_priv(NULL));
+	KUNIT_EXPECT_NULL(test, dshim_job_entity(NULL));
+	KUNIT_EXPECT_NULL(test, dshim_job_sched(NULL));
+	dshim_test_expect_warn_end();
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 13);
+	KUNIT_EXPECT_EQ(test, kref_read(&dep->refcount), 1);
+
+	dshim_hw_fence_signal(dep, 0);
+	dma_fence_put(dep);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	dshim_job_put(job);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
+/* On one scheduler a dependency is unwrapped to drm_sched's own fence. */
+static void dshim_job_dependency_same_sched(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "pipe", &mock_ops, 4, 0);
+	struct dshim_entity *entity = dshim_queue_entity(queue);
+	struct dma_fence *first, *second, *stored;
+	struct dshim_job *job;
+
+	first = mock_submit(test, ctx, entity, MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(first));
+	job = mock_job_create(test, ctx, entity, MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job,
+						       dma_fence_get(first)),
+			0);
+	stored = xa_load(&job->base.dependencies, 0);
+	KUNIT_ASSERT_NOT_NULL(test, stored);
+	KUNIT_EXPECT_FALSE(test, dshim_fence_is_shim(stored));
+	KUNIT_EXPECT_NOT_NULL(test, to_drm_sched_fence(stored));
+	second = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
+
+	/* pipelined: the second job runs while the first is on the hw */
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 2));
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(first));
+	KUNIT_EXPECT_EQ(test, mock_hw_advance(ctx, 2, 0), 2);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(second));
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	dma_fence_put(first);
+	dma_fence_put(second);
+	dshim_queue_put(queue);
+}
+
+/* Across schedulers the shim fence itself is waited for, in full. */
+static void dshim_job_dependency_other_sched(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *qa = make_queue(test, "a", &mock_ops, 4, 0);
+	struct dshim_queue *qb = make_queue(test, "b", &mock_ops, 4, 0);
+	struct dma_fence *first, *second;
+	struct dshim_job *job;
+
+	first = mock_submit(test, ctx, dshim_queue_entity(qa), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(first));
+	job = mock_job_create(test, ctx, dshim_queue_entity(qb), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job,
+						       dma_fence_get(first)),
+			0);
+	KUNIT_EXPECT_TRUE(test, dshim_fence_is_shim(xa_load(&job->base.dependencies, 0)));
+	second = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
+
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 1);
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(second));
+	mock_hw_advance(ctx, 1, 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(second));
+	KUNIT_EXPECT_EQ(test, second->error, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 2);
+
+	dma_fence_put(first);
+	dma_fence_put(second);
+	dshim_queue_put(qa);
+	dshim_queue_put(qb);
+}
+
+/* A failed dependency fails the job with its error; run is not called. */
+static void dshim_job_dependency_error(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "dep", &mock_ops, 4, 0);
+	struct dma_fence *dep, *fence;
+	struct dshim_job *job;
+
+	dep = dshim_hw_fence_create(ctx->hw_tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dep));
+	job = mock_job_create(test, ctx, dshim_queue_entity(queue), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dma_fence_get(dep)),
+			0);
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+
+	dshim_hw_fence_signal(dep, -ENOLINK);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, -ENOLINK);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 0);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	dma_fence_put(dep);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
+/* A hung job times out; the driver fails it from the callback. */
+static void dshim_job_timeout_ban(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "hang", &mock_ops, 4, 20);
+	struct dma_fence *fence;
+
+	ctx->timeout_error = -ETIMEDOUT;
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, -ETIMEDOUT);
+	KUNIT_EXPECT_GE(test, atomic_read(&ctx->timeouts), 1);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
+/*
+ * Regression: drm_sched 6.12 takes a timed-out job off its pending list
+ * and expects the driver to put it back. A driver that only lets the job
+ * run on must still see it freed when it completes.
+ */
+static void dshim_job_timeout_continue(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "slow", &mock_ops, 4, 10);
+	struct dma_fence *fence;
+
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->timeouts, 2));
+	mock_hw_advance(ctx, 1, 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, 0);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
+/* Dropping a queue cancels its hardware jobs through the driver. */
+static void dshim_job_cancel_on_put(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "cancel", &mock_ops, 4, 0);
+	struct dma_fence *fences[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		fences[i] = mock_submit(test, ctx, dshim_queue_entity(queue),
+					MOCK_HANG);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 3));
+	dshim_queue_put(queue);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+		KUNIT_EXPECT_EQ(test, fences[i]->error, -ECANCELED);
+		dma_fence_put(fences[i]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->cancels), 3);
+}
+
+/* Without a cancel op, jobs on the hardware finish normally after put. */
+static void dshim_job_no_cancel_op(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "nocancel",
+					       &mock_ops_no_cancel, 4, 0);
+	struct dma_fence *fence;
+
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	dshim_queue_put(queue);
+	msleep(20);
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(fence));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 0);
+	mock_hw_advance(ctx, 1, 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, 0);
+	dma_fence_put(fence);
+}
+
+/* Killing an entity cancels queued jobs and the one on the hardware. */
+static void dshim_job_kill_queued(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "kill", &mock_ops, 1, 0);
+	struct dma_fence *fences[NJOBS];
+	int i;
+
+	for (i = 0; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, dshim_queue_entity(queue),
+					MOCK_HANG);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+	/* credit limit 1: one job on the hardware, the rest queued */
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	dshim_entity_kill(dshim_queue_entity(queue));
+	for (i = 0; i < NJOBS; i++) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+		KUNIT_EXPECT_EQ(test, fences[i]->error, -ECANCELED);
+		dma_fence_put(fences[i]);
+	}
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->cancels), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), NJOBS);
+	dshim_queue_put(queue);
+}
+
+static struct kunit_case dshim_job_cases[] = {
+	KUNIT_CASE(dshim_job_submit_complete),
+	KUNIT_CASE_PARAM(dshim_job_fence_error, fence_error_gen_params),
+	KUNIT_CASE(dshim_job_never_submitted),
+	KUNIT_CASE(dshim_job_get_outlives_free),
+	KUNIT_CASE(dshim_job_misuse),
+	KUNIT_CASE(dshim_job_dependency_same_sched),
+	KUNIT_CASE(dshim_job_dependency_other_sched),
+	KUNIT_CASE(dshim_job_dependency_error),
+	KUNIT_CASE(dshim_job_timeout_ban),
+	KUNIT_CASE(dshim_job_timeout_continue),
+	KUNIT_CASE(dshim_job_cancel_on_put),
+	KUNIT_CASE(dshim_job_no_cancel_op),
+	KUNIT_CASE(dshim_job_kill_queued),
+	{}
+};
+
+static struct kunit_suite dshim_job_suite = {
+	.name = "dshim_job",
+	.init = mock_suite_init,
+	.exit = mock_suite_exit,
+	.test_cases = dshim_job_cases,
+};
+
+kunit_test_suite(dshim_job_suite);

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Mock hardware for the shim's KUnit suites: see dshim_test.h.
+ */
+
+#include <linux/delay.h>
+#include <linux/dma-fence.h>
+#include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+
+#include "dshim_test.h"
+
+#define MOCK_WAIT_MS	5000
+
+void mock_drop_refs(struct mock_ctx *ctx)
+{
+	dshim_queue_put(xchg(&ctx->drop.queue, NULL));
+	dshim_entity_put(xchg(&ctx->drop.entity, NULL));
+	dshim_sched_put(xchg(&ctx->drop.sched, NULL));
+}
+
+static void mock_maybe_drop(struct mock_ctx *ctx, enum mock_where where)
+{
+	if (READ_ONCE(ctx->drop_in) == where)
+		mock_drop_refs(ctx);
+}
+
+/* Signal the job's hardware fence unless it already is. Any context. */
+static void mock_job_complete(struct mock_job *mj, int error)
+{
+	struct mock_ctx *ctx = mj->ctx;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	list_del_init(&mj->link);
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	dshim_hw_fence_signal(mj->hw_fence, error);
+}
+
+static enum hrtimer_mode mock_timer_mode(struct mock_ctx *ctx)
+{
+	return ctx->drop_in == MOCK_IN_SOFTIRQ ? HRTIMER_MODE_REL_SOFT :
+						 HRTIMER_MODE_REL;
+}
+
+static enum hrtimer_restart mock_job_timer(struct hrtimer *timer)
+{
+	struct mock_job *mj = container_of(timer, struct mock_job, timer);
+	struct mock_ctx *ctx = mj->ctx;
+
+	mock_job_complete(mj, mj->hw_error);
+	mock_maybe_drop(ctx, in_hardirq() ? MOCK_IN_HARDIRQ : MOCK_IN_SOFTIRQ);
+	return HRTIMER_NORESTART;
+}
+
+static struct dma_fence *mock_run(struct dshim_job *job)
+{
+	struct mock_job *mj = dshim_job_priv(job);
+	struct mock_ctx *ctx = mj->ctx;
+	struct dma_fence *fence;
+	unsigned long flags;
+
+	atomic_inc(&ctx->runs);
+	mock_maybe_drop(ctx, MOCK_IN_RUN);
+	if (mj->run_error)
+		return ERR_PTR(mj->run_error);
+	if (mj->duration_us == MOCK_NO_FENCE)
+		return NULL;
+
+	fence = dshim_hw_fence_create(ctx->hw_tl);
+	if (IS_ERR(fence))
+		return fence;
+	mj->hw_fence = fence;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	list_add_tail(&mj->link, &ctx->on_hw);
+	spin_unlock_irqrestore(&ctx->lock, flags);
+
+	if (!mj->duration_us)
+		mock_job_complete(mj, mj->hw_error);
+	else if (mj->duration_us != MOCK_HANG)
+		hrtimer_start(&mj->timer, ns_to_ktime((u64)mj->duration_us * NSEC_PER_USEC),
+			      mock_timer_mode(ctx));
+	return dma_fence_get(fence);
+}
+
+static enum dshim_timeout_status mock_timedout(struct dshim_job *job)
+{
+	struct mock_job *mj = dshim_job_priv(job);
+	struct mock_ctx *ctx = mj->ctx;
+
+	atomic_inc(&ctx->timeouts);
+	if (ctx->timeout_error)
+		mock_job_complete(mj, ctx->timeout_error);
+	mock_maybe_drop(ctx, MOCK_IN_TIMEDOUT);
+	return ctx->timeout_status;
+}
+
+static void mock_cancel(struct dshim_job *job)
+{
+	struct mock_job *mj = dshim_job_priv(job);
+	struct mock_ctx *ctx = mj->ctx;
+
+	atomic_inc(&ctx->cancels);
+	mock_job_complete(mj, -ECANCELED);
+	mock_maybe_drop(ctx, MOCK_IN_CANCEL);
+}
+
+static void mock_free(struct dshim_job *job)
+{
+	struct mock_job *mj = dshim_job_priv(job);
+	struct mock_ctx *ctx = mj->ctx;
+	unsigned long flags;
+
+	hrtimer_cancel(&mj->timer);
+	spin_lock_irqsave(&ctx->lock, flags);
+	list_del_init(&mj->link);
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	dma_fence_put(mj->hw_fence);
+	kfree(mj);
+
+	atomic_inc(&ctx->frees);
+	mock_maybe_drop(ctx, MOCK_IN_FREE);
+}
+
+const struct dshim_sched_ops mock_ops = {
+	.run = mock_run,
+	.timedout = mock_timedout,
+	.cancel = mock_cancel,
+	.free = mock_free,
+};
+
+const struct dshim_sched_ops mock_ops_no_cancel = {
+	.run = mock_run,
+	.timedout = mock_timedout,
+	.free = mock_free,
+};
+
+struct mock_ctx *mock_ctx_create(struct kunit *test)
+{
+	struct mock_ctx *ctx;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->test = test;
+	spin_lock_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->on_hw);
+	ctx->hw_tl = dshim_timeline_create("mock-hw");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->hw_tl));
+	return ctx;
+}
+
+void mock_ctx_fini(struct mock_ctx *ctx)
+{
+	mock_drop_refs(ctx);
+	dshim_timeline_put(ctx->hw_tl);
+	ctx->hw_tl = NULL;
+}
+
+struct dshim_sched_desc mock_desc(struct mock_ctx *ctx, const char *name)
+{
+	return (struct dshim_sched_desc) {
+		.ops = &mock_ops,
+		.priv = ctx,
+		.name = name,
+		.credit_limit = 16,
+	};
+}
+
+struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us)
+{
+	struct mock_job *mj = kzalloc(sizeof(*mj), GFP_KERNEL);
+
+	if (!mj)
+		return NULL;
+	mj->ctx = ctx;
+	mj->duration_us = duration_us;
+	INIT_LIST_HEAD(&mj->link);
+	hrtimer_init(&mj->timer, CLOCK_MONOTONIC, mock_timer_mode(ctx));
+	mj->timer.function = mock_job_timer;
+	return mj;
+}
+
+/* A job with a mock payload; the payload is freed by the job's free. */
+struct dshim_job *mock_job_create(struct kunit *test, struct mock_ctx *ctx,
+				  struct dshim_entity *entity, u32 duration_us)
+{
+	struct mock_job *mj = mock_job_alloc(ctx, duration_us);
+	struct dshim_job *job;
+
+	KUNIT_ASSERT_NOT_NULL(test, mj);
+	job = dshim_job_create(entity, 1, mj);
+	if (IS_ERR(job)) {
+		kfree(mj);
+		return job;
+	}
+	atomic_inc(&ctx->created);
+	return job;
+}
+
+/* Create and submit a job; returns its fence (the caller puts it). */
+struct dma_fence *mock_submit(struct kunit *test, struct mock_ctx *ctx,
+			      struct dshim_entity *entity, u32 duration_us)
+{
+	struct dshim_job *job = mock_job_create(test, ctx, entity,
+						 duration_us);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	return dshim_job_submit(job);
+}
+
+/* Complete the first @n jobs on the mock hardware; returns how many. */
+unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error)
+{
+	struct dma_fence *fences[16];
+	struct mock_job *mj;
+	unsigned long flags;
+	unsigned int i, done = 0;
+
+	while (done < n) {
+		unsigned int batch = 0;
+
+		spin_lock_irqsave(&ctx->lock, flags);
+		while (batch < ARRAY_SIZE(fences) && done + batch < n &&
+		       (mj = list_first_entry_or_null(&ctx->on_hw,
+						      struct mock_job, link))) {
+			list_del_init(&mj->link);
+			fences[batch++] = dma_fence_get(mj->hw_fence);
+		}
+		spin_unlock_irqrestore(&ctx->lock, flags);
+		if (!batch)
+			break;
+		for (i = 0; i < batch; i++) {
+			dshim_hw_fence_signal(fences[i], error);
+			dma_fence_put(fences[i]);
+		}
+		done += batch;
+	}
+	return done;
+}
+
+unsigned int mock_hw_count(struct mock_ctx *ctx)
+{
+	struct mock_job *mj;
+	unsigned long flags;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	list_for_each_entry(mj, &ctx->on_hw, link)
+		n++;
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	return n;
+}
+
+bool mock_wait_atomic(atomic_t *v, int n)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(MOCK_WAIT_MS);
+
+	while (atomic_read(v) < n) {
+		if (time_after(jiffies, end))
+			return false;
+		usleep_range(200, 500);
+	}
+	return true;
+}
+
+bool mock_wait_fence(struct dma_fence *fence)
+{
+	return dma_fence_wait_timeout(fence, false,
+				      msecs_to_jiffies(MOCK_WAIT_MS)) > 0;
+}
+
+static bool stats_equal(const struct dshim_stats *a,
+			const struct dshim_stats *b)
+{
+	return a->scheds == b->scheds && a->entities == b->entities &&
+	       a->queues == b->queues && a->jobs == b->jobs &&
+	       a->fences == b->fences && a->timelines == b->timelines;
+}
+
+/* The live object counts must settle at @want (driver_bugs ignored). */
+void dshim_test_expect_stats(struct kunit *test,
+			     const struct dshim_stats *want)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(2 * MOCK_WAIT_MS);
+	struct dshim_stats s;
+
+	for (;;) {
+		dshim_stats_read(&s);
+		if (stats_equal(&s, want))
+			return;
+		if (time_after(jiffies, end))
+			break;
+		usleep_range(500, 1000);
+	}
+	KUNIT_FAIL(test,
+		   "live objects: scheds %llu entities %llu queues %llu jobs %llu fences %llu timelines %llu, want %llu %llu %llu %llu %llu %llu",
+		   s.scheds, s.entities, s.queues, s.jobs, s.fences,
+		   s.timelines, want->scheds, want->entities, want->queues,
+		   want->jobs, want->fences, want->timelines);
+}
+
+/* Every shim object created by the test must be freed, soon. */
+void dshim_test_expect_clean(struct kunit *test)
+{
+	static const struct dshim_stats zero;
+
+	dshim_test_expect_stats(test, &zero);
+}
+
+/* The log scanner ignores WARNING splats between these two lines. */
+void dshim_test_expect_warn_begin(void)
+{
+	pr_info("dshim: expected warning begin\n");
+}
+
+void dshim_test_expect_warn_end(void)
+{
+	pr_info("dshim: expected warning end\n");
+}
+
+int mock_suite_init(struct kunit *test)
+{
+	test->priv = mock_ctx_create(test);
+	return 0;
+}
+
+void mock_suite_exit(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+
+	if (ctx)
+		mock_ctx_fini(ctx);
+	dshim_test_expect_clean(test);
+	if (ctx)
+		KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees),
+				atomic_read(&ctx->created));
+}

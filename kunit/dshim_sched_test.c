@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: schedulers, entities and queues of the DRM scheduler shim.
+ */
+
+#include <linux/err.h>
+#include <linux/sched/stat.h>
+#include <linux/string.h>
+
+#include "../c-shim/internal.h"
+#include "dshim_test.h"
+
+/* Create and drop a scheduler; its memory goes on the free worker. */
+static void dshim_sched_create_put(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "sched");
+	struct dshim_sched *sched;
+	struct dshim_stats s;
+
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	KUNIT_EXPECT_PTR_EQ(test, dshim_sched_priv(sched), (void *)ctx);
+	KUNIT_EXPECT_STREQ(test, sched->base.name, "sched");
+	dshim_stats_read(&s);
+	KUNIT_EXPECT_EQ(test, s.scheds, 1);
+
+	KUNIT_EXPECT_PTR_EQ(test, dshim_sched_get(sched), sched);
+	dshim_sched_put(sched);
+	KUNIT_EXPECT_FALSE(test, dshim_sched_is_shutdown(sched));
+	dshim_sched_put(sched);
+	dshim_sched_put(NULL);
+}
+
+struct bad_desc_case {
+	const char *what;
+	void (*mangle)(struct dshim_sched_desc *desc);
+	int error;
+	bool driver_bug;
+};
+
+static void no_ops(struct dshim_sched_desc *d) { d->ops = NULL; }
+static void no_name(struct dshim_sched_desc *d) { d->name = NULL; }
+static void no_credits(struct dshim_sched_desc *d) { d->credit_limit = 0; }
+
+static void long_name(struct dshim_sched_desc *d)
+{
+	d->name = "a-name-that-is-longer-than-thirty-one-characters";
+}
+
+static void many_prios(struct dshim_sched_desc *d)
+{
+	d->num_priorities = DSHIM_MAX_PRIORITIES + 1;
+}
+
+static const struct dshim_sched_ops ops_no_run = { .free = NULL };
+
+static void no_run(struct dshim_sched_desc *d) { d->ops = &ops_no_run; }
+
+static const struct bad_desc_case bad_desc_cases[] = {
+	{ "NULL ops", no_ops, -EINVAL, true },
+	{ "NULL run/free", no_run, -EINVAL, true },
+	{ "NULL name", no_name, -EINVAL, true },
+	{ "zero credit limit", no_credits, -EINVAL, true },
+	{ "name too long", long_name, -ENAMETOOLONG, false },
+	{ "too many priorities", many_prios, -EINVAL, false },
+};
+
+static void bad_desc_to_desc(const struct bad_desc_case *c, char *desc)
+{
+	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(bad_desc, bad_desc_cases, bad_desc_to_desc);
+
+/* Each bad descriptor gets its error code, and nothing is allocated. */
+static void dshim_sched_bad_desc(struct kunit *test)
+{
+	const struct bad_desc_case *c = test->param_value;
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "bad");
+	struct dshim_stats before, after;
+	struct dshim_sched *sched;
+
+	c->mangle(&desc);
+	dshim_stats_read(&before);
+	dshim_test_expect_warn_begin();
+	sched = dshim_sched_create(&desc);
+	dshim_test_expect_warn_end();
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sched), c->error);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs,
+			c->driver_bug ? 1 : 0);
+	KUNIT_EXPECT_EQ(test, after.scheds, 0);
+}
+
+/* A NULL descriptor is refused. */
+static void dshim_sched_null_desc(struct kunit *test)
+{
+	dshim_test_expect_warn_begin();
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_sched_create(NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_queue_create(NULL)), -EINVAL);
+	dshim_test_expect_warn_end();
+}
+
+/* Bad handles to every scheduler, entity and queue call fail cleanly. */
+static void dshim_sched_bad_handles(struct kunit *test)
+{
+	struct dshim_sched *bad_sched = ERR_PTR(-ENOMEM);
+	struct dshim_entity *bad_entity = ERR_PTR(-ENOMEM);
+	struct dshim_queue *bad_queue = ERR_PTR(-ENOMEM);
+	struct dshim_stats before, after;
+
+	dshim_stats_read(&before);
+	dshim_test_expect_warn_begin();
+	KUNIT_EXPECT_NULL(test, dshim_sched_get(bad_sched));
+	dshim_sched_put(bad_sched);
+	dshim_sched_shutdown(bad_sched);
+	KUNIT_EXPECT_EQ(test, dshim_sched_wait_idle(NULL, 0), -EINVAL);
+	KUNIT_EXPECT_NULL(test, dshim_sched_priv(NULL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_entity_create(NULL, 0)), -EINVAL);
+	KUNIT_EXPECT_NULL(test, dshim_entity_get(bad_entity));
+	dshim_entity_put(bad_entity);
+	dshim_entity_kill(NULL);
+	KUNIT_EXPECT_EQ(test, dshim_entity_wait_idle(NULL, 0), -EINVAL);
+	KUNIT_EXPECT_NULL(test, dshim_entity_sched(NULL));
+	KUNIT_EXPECT_NULL(test, dshim_queue_get(bad_queue));
+	dshim_queue_put(bad_queue);
+	dshim_queue_kill(NULL);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(NULL, 0), -EINVAL);
+	KUNIT_EXPECT_NULL(test, dshim_queue_entity(NULL));
+	KUNIT_EXPECT_NULL(test, dshim_queue_sched(NULL));
+	dshim_test_expect_warn_end();
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 17);
+}
+
+/* Schedulers share the shim's workqueue: no thread or workqueue each. */
+static void dshim_sched_shares_workqueue(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "shared");
+	struct dshim_sched *a, *b;
+	int threads_before, threads_after;
+
+	threads_before = nr_threads;
+	a = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	b = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	threads_after = nr_threads;
+
+	KUNIT_EXPECT_PTR_EQ(test, a->base.submit_wq, dshim_submit_wq);
+	KUNIT_EXPECT_PTR_EQ(test, b->base.submit_wq, dshim_submit_wq);
+	KUNIT_EXPECT_FALSE(test, a->base.own_submit_wq);
+	KUNIT_EXPECT_EQ(test, threads_after, threads_before);
+	dshim_sched_put(a);
+	dshim_sched_put(b);
+}
+
+/* A driver-provided submit workqueue is used as given. */
+static void dshim_sched_driver_workqueue(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "own-wq");
+	struct workqueue_struct *wq;
+	struct dshim_sched *sched;
+	struct dma_fence *fence;
+	struct dshim_entity *entity;
+
+	wq = alloc_ordered_workqueue("dshim-test", 0);
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	desc.submit_wq = wq;
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	KUNIT_EXPECT_PTR_EQ(test, sched->base.submit_wq, wq);
+	entity = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+
+	fence = mock_submit(test, ctx, entity, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	dma_fence_put(fence);
+
+	dshim_entity_put(entity);
+	dshim_sched_put(sched);
+	/* the driver may destroy its workqueue once the shim is done */
+	dshim_test_expect_stats(test, &(struct dshim_stats){ .timelines = 1 });
+	destroy_workqueue(wq);
+}
+
+/* Entity priority must name one of the scheduler's run queues. */
+static void dshim_entity_priority(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "prio");
+	struct dshim_entity *hi, *lo;
+	struct dshim_sched *sched;
+
+	desc.num_priorities = 2;
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	hi = dshim_entity_create(sched, 0);
+	lo = dshim_entity_create(sched, 1);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(hi));
+	KUNIT_EXPECT_FALSE(test, IS_ERR(lo));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_entity_create(sched, 2)),
+			-EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, dshim_entity_sched(hi), sched);
+	dshim_entity_put(hi);
+	dshim_entity_put(lo);
+	dshim_sched_put(sched);
+}
+
+/* After shutdown no entity or job can be created. */
+static void dshim_sched_shutdown_refuses(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "down");
+	struct dshim_entity *entity;
+	struct dshim_sched *sched;
+	struct dshim_job *job;
+
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	entity = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+
+	dshim_sched_shutdown(sched);
+	dshim_sched_shutdown(sched);		/* idempotent */
+	KUNIT_EXPECT_TRUE(test, dshim_sched_is_shutdown(sched));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_entity_create(sched, 0)),
+			-ESHUTDOWN);
+	job = mock_job_create(test, ctx, entity, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(job), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, dshim_sched_wait_idle(sched, 1000), 0);
+
+	dshim_entity_put(entity);
+	dshim_sched_put(sched);
+}
+
+/* Dropping the scheduler's handle kills its entities, which live on. */
+static void dshim_sched_put_kills_entities(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "parent");
+	struct dshim_entity *entity;
+	struct dshim_sched *sched;
+
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	entity = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+
+	dshim_sched_put(sched);
+	/* the shutdown work kills the entity soon */
+	KUNIT_EXPECT_EQ(test, dshim_entity_wait_idle(entity, 1000), 0);
+	flush_workqueue(dshim_free_wq);
+	KUNIT_EXPECT_TRUE(test, dshim_entity_is_killed(entity));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mock_job_create(test, ctx, entity, 0)),
+			-ESHUTDOWN);
+	dshim_entity_put(entity);
+}
+
+/* A queue is a scheduler and an entity behind one handle. */
+static void dshim_queue_create_put(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "queue");
+	struct dshim_queue *queue;
+	struct dma_fence *fence;
+	struct dshim_stats s;
+
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	KUNIT_EXPECT_PTR_EQ(test, dshim_entity_sched(dshim_queue_entity(queue)),
+			    dshim_queue_sched(queue));
+	dshim_stats_read(&s);
+	KUNIT_EXPECT_EQ(test, s.queues, 1);
+	KUNIT_EXPECT_EQ(test, s.scheds, 1);
+	KUNIT_EXPECT_EQ(test, s.entities, 1);
+
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 1000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+
+	KUNIT_EXPECT_PTR_EQ(test, dshim_queue_get(queue), queue);
+	dshim_queue_put(queue);
+	dshim_queue_put(queue);
+	dshim_queue_put(NULL);
+	dma_fence_put(fence);
+}
+
+/* Killing a queue refuses new jobs at once, before the worker runs. */
+static void dshim_queue_kill_refuses(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "killed");
+	struct dshim_queue *queue;
+	struct dma_fence *fence;
+
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	dshim_queue_kill(queue);
+	dshim_queue_kill(queue);
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(mock_job_create(test, ctx,
+						dshim_queue_entity(queue), 0)),
+			-ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 0), 0);
+	dshim_queue_put(queue);
+
+	/* entities of a killed scheduler also refuse submission */
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	{
+		struct dshim_job *job = mock_job_create(test, ctx,
+						dshim_queue_entity(queue), 0);
+
+		KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+		dshim_sched_shutdown(dshim_queue_sched(queue));
+		fence = dshim_job_submit(job);
+		KUNIT_EXPECT_EQ(test, PTR_ERR(fence), -ESHUTDOWN);
+	}
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 1000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 0);
+	dshim_queue_put(queue);
+}
+
+static struct kunit_case dshim_sched_cases[] = {
+	KUNIT_CASE(dshim_sched_create_put),
+	KUNIT_CASE_PARAM(dshim_sched_bad_desc, bad_desc_gen_params),
+	KUNIT_CASE(dshim_sched_null_desc),
+	KUNIT_CASE(dshim_sched_bad_handles),
+	KUNIT_CASE(dshim_sched_shares_workqueue),
+	KUNIT_CASE(dshim_sched_driver_workqueue),
+	KUNIT_CASE(dshim_entity_priority),
+	KUNIT_CASE(dshim_sched_shutdown_refuses),
+	KUNIT_CASE(dshim_sched_put_kills_entities),
+	KUNIT_CASE(dshim_queue_create_put),
+	KUNIT_CASE(dshim_queue_kill_refuses),
+	{}
+};
+
+static struct kunit_suite dshim_sched_suite = {
+	.name = "dshim_sched",
+	.init = mock_suite_init,
+	.exit = mock_suite_exit,
+	.test_cases = dshim_sched_cases,
+};
+
+kunit_test_suite(dshim_sched_suite);

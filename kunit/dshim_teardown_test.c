@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: teardown orders that crash raw drm_sched, run against the shim.
+ *
+ * Each case drops references in an order a driver meets when a process is
+ * killed or a queue is banned; the suite exit checks that every shim
+ * object was freed and every job got exactly one free. KASAN, lockdep and
+ * debug objects (see kunit/.kunitconfig) check the rest.
+ */
+
+#include <linux/delay.h>
+#include <linux/dma-fence.h>
+#include <linux/err.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+
+#include "../c-shim/internal.h"
+#include "dshim_test.h"
+
+#define NJOBS 4
+
+static void noop_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+}
+
+/*
+ * Rule 1 of drm_sched: a scheduler torn down while jobs are on the
+ * hardware. Their hardware fences signal after the driver dropped every
+ * reference, with no cancel op: the scheduler's memory must still be
+ * there for drm_sched_job_done().
+ */
+static void dshim_teardown_jobs_on_hw(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "ring");
+	struct dma_fence *fences[NJOBS];
+	struct dshim_entity *entity;
+	struct dshim_sched *sched;
+	int i;
+
+	desc.ops = &mock_ops_no_cancel;
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	entity = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	for (i = 0; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, entity, 30000);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, NJOBS));
+
+	dshim_entity_put(entity);
+	dshim_sched_put(sched);
+	/* the hrtimers signal the hardware fences ~30 ms later */
+	for (i = 0; i < NJOBS; i++) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+		KUNIT_EXPECT_EQ(test, fences[i]->error, 0);
+		dma_fence_put(fences[i]);
+	}
+}
+
+/*
+ * Rule 2: the entity of a dying process is killed (jobs freed later from
+ * work items) and the scheduler is torn down right after.
+ */
+static void dshim_teardown_kill_then_sched_put(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "dying");
+	struct dma_fence *fences[NJOBS];
+	struct dshim_entity *entity;
+	struct dshim_sched *sched;
+	int i;
+
+	desc.credit_limit = 1;
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	entity = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	for (i = 0; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, entity, 1000);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+
+	dshim_entity_kill(entity);
+	dshim_entity_put(entity);
+	dshim_sched_put(sched);
+	for (i = 0; i < NJOBS; i++) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+		/* ran to completion, cancelled on the hw, or never ran */
+		KUNIT_EXPECT_TRUE(test, fences[i]->error == 0 ||
+					fences[i]->error == -ECANCELED);
+		dma_fence_put(fences[i]);
+	}
+}
+
+struct drop_case {
+	const char *what;
+	enum mock_where where;
+	u32 duration_us;
+	u32 timeout_ms;
+};
+
+static const struct drop_case drop_cases[] = {
+	{ "in run", MOCK_IN_RUN, 0, 0 },
+	{ "in timedout", MOCK_IN_TIMEDOUT, MOCK_HANG, 10 },
+	{ "in cancel", MOCK_IN_CANCEL, MOCK_HANG, 0 },
+	{ "in free", MOCK_IN_FREE, 0, 0 },
+	{ "in hardirq", MOCK_IN_HARDIRQ, 200, 0 },
+	{ "in softirq", MOCK_IN_SOFTIRQ, 200, 0 },
+};
+
+static void drop_case_to_desc(const struct drop_case *c, char *desc)
+{
+	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(drop, drop_cases, drop_case_to_desc);
+
+/*
+ * Rule 4: the last reference of a queue dropped from inside a callback
+ * (free runs on the scheduler's own workqueue, which teardown flushes) or
+ * from interrupt context. The test thread holds nothing but the fence.
+ */
+static void dshim_teardown_last_put_in_callback(struct kunit *test)
+{
+	const struct drop_case *c = test->param_value;
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "drop");
+	struct dshim_queue *queue;
+	struct dma_fence *fence;
+
+	desc.timeout_ms = c->timeout_ms;
+	ctx->timeout_error = -ETIMEDOUT;
+	ctx->drop_in = c->where;
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+
+	if (c->where == MOCK_IN_CANCEL) {
+		/* shutdown calls cancel; cancel drops the last reference */
+		ctx->drop.queue = dshim_queue_get(queue);
+		fence = mock_submit(test, ctx, dshim_queue_entity(queue),
+				    c->duration_us);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+		KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+		dshim_queue_kill(queue);
+		dshim_queue_put(queue);
+	} else {
+		/* the callback drops the test's only reference */
+		ctx->drop.queue = queue;
+		fence = mock_submit(test, ctx, dshim_queue_entity(queue),
+				    c->duration_us);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	}
+
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, 1));
+	KUNIT_EXPECT_NULL(test, READ_ONCE(ctx->drop.queue));
+	dma_fence_put(fence);
+}
+
+/*
+ * Rules 3 and 5: exported fences outlive the scheduler, its entity and
+ * the driver's workqueue; the scheduler's memory is gone while they live,
+ * and everything one does with a fence still works.
+ */
+static void dshim_teardown_fences_outlive_everything(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "dead-queue");
+	struct dma_fence *fences[NJOBS], *fence;
+	struct dshim_queue *queue, *other;
+	struct dma_fence_cb cb;
+	struct dshim_stats s;
+	struct dshim_job *job;
+	char buf[128] = {};
+	struct seq_file m = { .buf = buf, .size = sizeof(buf) - 1 };
+	int i;
+
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	for (i = 0; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, dshim_queue_entity(queue),
+					100);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+	/* let them complete: dropping the queue now would cancel them */
+	for (i = 0; i < NJOBS; i++)
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+	dshim_queue_put(queue);
+
+	/* only the fences and their timelines remain */
+	s = (struct dshim_stats){ .fences = NJOBS, .timelines = 2 };
+	dshim_test_expect_stats(test, &s);
+
+	dma_fence_describe(fences[NJOBS - 1], &m);
+	KUNIT_EXPECT_STREQ(test, buf,
+			   "drm_sched_shim dead-queue seq 4 signalled\n");
+	for (i = 0; i < NJOBS; i++) {
+		KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(fences[i], false,
+							     1), 0);
+		KUNIT_EXPECT_EQ(test, dma_fence_add_callback(fences[i], &cb,
+							     noop_cb),
+				-ENOENT);
+		KUNIT_EXPECT_EQ(test, fences[i]->error, 0);
+	}
+
+	/* a dead queue's fences are fine dependencies of a live queue */
+	desc.name = "live-queue";
+	other = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	job = mock_job_create(test, ctx, dshim_queue_entity(other), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	for (i = 0; i < NJOBS; i++)
+		KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, fences[i]),
+				0);
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, 0);
+	dma_fence_put(fence);
+	dshim_queue_put(other);
+}
+
+/* An entity killed while its jobs wait on a dependency that never comes. */
+static void dshim_teardown_kill_waiting_on_dependency(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "waiting");
+	struct dma_fence *dep, *fence;
+	struct dshim_queue *queue;
+	struct dshim_job *job;
+
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	dep = dshim_hw_fence_create(ctx->hw_tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dep));
+	job = mock_job_create(test, ctx, dshim_queue_entity(queue), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dma_fence_get(dep)),
+			0);
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+
+	dshim_queue_put(queue);
+	msleep(20);
+	/* drm_sched waits for the dependency even for killed jobs */
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(fence));
+	dshim_hw_fence_signal(dep, 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, -ECANCELED);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 0);
+	dma_fence_put(dep);
+	dma_fence_put(fence);
+}
+
+static struct kunit_case dshim_teardown_cases[] = {
+	KUNIT_CASE(dshim_teardown_jobs_on_hw),
+	KUNIT_CASE(dshim_teardown_kill_then_sched_put),
+	KUNIT_CASE_PARAM(dshim_teardown_last_put_in_callback,
+			 drop_gen_params),
+	KUNIT_CASE(dshim_teardown_fences_outlive_everything),
+	KUNIT_CASE(dshim_teardown_kill_waiting_on_dependency),
+	{}
+};
+
+static struct kunit_suite dshim_teardown_suite = {
+	.name = "dshim_teardown",
+	.init = mock_suite_init,
+	.exit = mock_suite_exit,
+	.test_cases = dshim_teardown_cases,
+};
+
+kunit_test_suite(dshim_teardown_suite);

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Mock hardware and helpers shared by the shim's KUnit suites.
+ *
+ * The mock "driver" runs each job by creating a shim hardware fence that an
+ * hrtimer signals after the job's duration (in hardirq context), or that
+ * the test signals with mock_hw_advance(). It counts every callback, and
+ * can drop references it was handed from inside any callback or the timer
+ * interrupt, which is how the suites test "last reference dropped from a
+ * callback" without the test thread holding anything.
+ */
+#ifndef _DSHIM_TEST_H_
+#define _DSHIM_TEST_H_
+
+#include <drm/drm_sched_shim.h>
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/hrtimer.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+
+/* duration_us values with a meaning of their own */
+#define MOCK_HANG	U32_MAX		/* until mock_hw_advance() or cancel */
+#define MOCK_NO_FENCE	(U32_MAX - 1)	/* run returns NULL: done at once */
+
+/* where the mock drops the references parked in &mock_ctx.drop */
+enum mock_where {
+	MOCK_NOWHERE,
+	MOCK_IN_RUN,
+	MOCK_IN_TIMEDOUT,
+	MOCK_IN_CANCEL,
+	MOCK_IN_FREE,
+	MOCK_IN_HARDIRQ,	/* the hrtimer that completes a job */
+	MOCK_IN_SOFTIRQ,	/* the same, as a softirq hrtimer */
+};
+
+/**
+ * struct mock_ctx - one mock device: counters, hardware timeline, hooks
+ * @test: the running test
+ * @hw_tl: timeline of the mock's hardware fences
+ * @lock: protects @on_hw
+ * @on_hw: jobs whose hardware fence is not signalled, in run order
+ * @created: mock jobs created; @frees must reach it
+ * @runs: &dshim_sched_ops.run calls
+ * @frees: &dshim_sched_ops.free calls
+ * @cancels: &dshim_sched_ops.cancel calls
+ * @timeouts: &dshim_sched_ops.timedout calls
+ * @drop_in: where to drop @drop (once)
+ * @drop: references the mock drops at @drop_in; any may be NULL
+ * @timeout_error: if set, timedout signals the job's hardware fence with it
+ * @timeout_status: what timedout returns
+ */
+struct mock_ctx {
+	struct kunit *test;
+	struct dshim_timeline *hw_tl;
+	spinlock_t lock;
+	struct list_head on_hw;
+	atomic_t created;
+	atomic_t runs;
+	atomic_t frees;
+	atomic_t cancels;
+	atomic_t timeouts;
+	enum mock_where drop_in;
+	struct {
+		struct dshim_queue *queue;
+		struct dshim_sched *sched;
+		struct dshim_entity *entity;
+	} drop;
+	int timeout_error;
+	enum dshim_timeout_status timeout_status;
+};
+
+/**
+ * struct mock_job - driver payload of one job
+ * @ctx: the mock device
+ * @hw_fence: the hardware fence run returned (the mock's own reference)
+ * @link: in &mock_ctx.on_hw while on the hardware
+ * @timer: completes the job after @duration_us
+ * @duration_us: run time, or %MOCK_HANG, %MOCK_NO_FENCE
+ * @run_error: if set, run returns ERR_PTR(@run_error)
+ * @hw_error: error the hardware fence signals with on completion
+ */
+struct mock_job {
+	struct mock_ctx *ctx;
+	struct dma_fence *hw_fence;
+	struct list_head link;
+	struct hrtimer timer;
+	u32 duration_us;
+	int run_error;
+	int hw_error;
+};
+
+extern const struct dshim_sched_ops mock_ops;
+extern const struct dshim_sched_ops mock_ops_no_cancel;
+
+struct mock_ctx *mock_ctx_create(struct kunit *test);
+void mock_ctx_fini(struct mock_ctx *ctx);
+struct dshim_sched_desc mock_desc(struct mock_ctx *ctx, const char *name);
+
+struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us);
+struct dshim_job *mock_job_create(struct kunit *test, struct mock_ctx *ctx,
+				  struct dshim_entity *entity, u32 duration_us);
+struct dma_fence *mock_submit(struct kunit *test, struct mock_ctx *ctx,
+			      struct dshim_entity *entity, u32 duration_us);
+
+unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error);
+unsigned int mock_hw_count(struct mock_ctx *ctx);
+void mock_drop_refs(struct mock_ctx *ctx);
+
+bool mock_wait_atomic(atomic_t *v, int n);
+bool mock_wait_fence(struct dma_fence *fence);
+void dshim_test_expect_stats(struct kunit *test,
+			     const struct dshim_stats *want);
+void dshim_test_expect_clean(struct kunit *test);
+void dshim_test_expect_warn_begin(void);
+void dshim_test_expect_warn_end(void);
+
+/* suite init/exit that create a mock_ctx in test->priv and check leaks */
+int mock_suite_init(struct kunit *test);
+void mock_suite_exit(struct kunit *test);
+
+#endif /* _DSHIM_TEST_H_ */
