@@ -14,11 +14,11 @@
 #include <drm/gpu_scheduler.h>
 #include <linux/version.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
-#error "drm_sched_shim needs Linux 6.12 or later"
-#endif
-
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+/*
+ * The only version test of the shim (checkpatch's LINUX_VERSION_CODE
+ * warning is expected here and nowhere else).
+ */
+#if KERNEL_VERSION(6, 17, 0) <= LINUX_VERSION_CODE
 #define DSHIM_SCHED_STAT_CONTINUE DRM_GPU_SCHED_STAT_RESET
 #else
 #define DSHIM_SCHED_STAT_CONTINUE DRM_GPU_SCHED_STAT_NOMINAL

@@ -189,6 +189,10 @@ void dshim_entity_put(struct dshim_entity *entity)
 {
 	if (!entity || DSHIM_BAD_HANDLE(entity))
 		return;
+	/* jobs may still keep the memory: an extra put is caught here */
+	if (DSHIM_MISUSE(!refcount_read(&entity->users),
+			 "entity: reference underflow\n"))
+		return;
 	if (refcount_dec_and_test(&entity->users)) {
 		dshim_entity_kill(entity);
 		dshim_entity_unref(entity);

@@ -198,12 +198,12 @@ int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 	unsigned long flags;
 	int ret = 0;
 
-	if (DSHIM_BUG(!dshim_fence_is_shim(fence) ||
-		      !test_bit(DSHIM_FENCE_FLAG_HW, &fence->flags),
-		      "%s: not a shim hardware fence\n", __func__))
+	if (DSHIM_MISUSE(!dshim_fence_is_shim(fence) ||
+			 !test_bit(DSHIM_FENCE_FLAG_HW, &fence->flags),
+			 "%s: not a shim hardware fence\n", __func__))
 		return -EINVAL;
-	if (DSHIM_BUG(error > 0 || error < -MAX_ERRNO,
-		      "%s: bad error %d\n", __func__, error))
+	if (DSHIM_MISUSE(error > 0 || error < -MAX_ERRNO,
+			 "%s: bad error %d\n", __func__, error))
 		return -EINVAL;
 
 	spin_lock_irqsave(fence->lock, flags);

@@ -116,9 +116,9 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 	if (DSHIM_BAD_HANDLE(entity))
 		return ERR_PTR(-EINVAL);
 	sched = entity->sched;
-	if (DSHIM_BUG(!credits || credits > sched->base.credit_limit,
-		      "job credits %u not in 1..%u\n", credits,
-		      sched->base.credit_limit))
+	if (DSHIM_MISUSE(!credits || credits > sched->base.credit_limit,
+			 "job credits %u not in 1..%u\n", credits,
+			 sched->base.credit_limit))
 		return ERR_PTR(-EINVAL);
 	if (dshim_entity_is_killed(entity) || dshim_sched_is_shutdown(sched))
 		return ERR_PTR(-ESHUTDOWN);
@@ -220,14 +220,14 @@ int dshim_job_add_dependency(struct dshim_job *job, struct dma_fence *fence)
 
 	might_sleep();
 	if (DSHIM_BAD_HANDLE(job) ||
-	    DSHIM_BUG(IS_ERR(fence), "%s: fence is an error pointer\n",
-		      __func__)) {
+	    DSHIM_MISUSE(IS_ERR(fence), "%s: fence is an error pointer\n",
+			 __func__)) {
 		if (!IS_ERR(fence))
 			dma_fence_put(fence);
 		return -EINVAL;
 	}
-	if (DSHIM_BUG(test_bit(DSHIM_JOB_SUBMITTED, &job->flags),
-		      "dependency added to a submitted job\n")) {
+	if (DSHIM_MISUSE(test_bit(DSHIM_JOB_SUBMITTED, &job->flags),
+			 "dependency added to a submitted job\n")) {
 		dma_fence_put(fence);
 		return -EINVAL;
 	}
@@ -279,8 +279,8 @@ struct dma_fence *dshim_job_submit(struct dshim_job *job)
 	might_sleep();
 	if (DSHIM_BAD_HANDLE(job))
 		return ERR_PTR(-EINVAL);
-	if (DSHIM_BUG(test_and_set_bit(DSHIM_JOB_SUBMITTED, &job->flags),
-		      "job submitted twice\n"))
+	if (DSHIM_MISUSE(test_and_set_bit(DSHIM_JOB_SUBMITTED, &job->flags),
+			 "job submitted twice\n"))
 		return ERR_PTR(-EINVAL);
 
 	entity = job->entity;
@@ -353,13 +353,19 @@ struct dshim_sched *dshim_job_sched(const struct dshim_job *job)
 }
 EXPORT_SYMBOL_GPL(dshim_job_sched);
 
-/* Ask the driver to cancel a job on the hardware, once. Process context. */
+/*
+ * Ask the driver to cancel a job on the hardware, once, unless its hardware
+ * fence already signalled (it then only waits to be freed). The caller
+ * keeps the job alive, so s_fence is valid. Process context.
+ */
 void dshim_job_request_cancel(struct dshim_job *job)
 {
 	struct dshim_sched *sched = job->entity->sched;
 
-	if (sched->ops->cancel &&
-	    !test_and_set_bit(DSHIM_JOB_CANCELLING, &job->flags))
+	if (!sched->ops->cancel ||
+	    dma_fence_is_signaled(&job->base.s_fence->finished))
+		return;
+	if (!test_and_set_bit(DSHIM_JOB_CANCELLING, &job->flags))
 		sched->ops->cancel(job);
 }
 

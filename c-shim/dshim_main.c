@@ -152,5 +152,6 @@ err_destroy_submit_wq:
 	destroy_workqueue(dshim_submit_wq);
 	return -ENOMEM;
 }
+
 /* before any driver's module_init(): drivers create schedulers there */
 subsys_initcall(dshim_init);

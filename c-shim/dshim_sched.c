@@ -82,16 +82,16 @@ bool dshim_sched_is_shutdown(const struct dshim_sched *sched)
 
 static int dshim_sched_check_desc(const struct dshim_sched_desc *desc)
 {
-	if (DSHIM_BUG(!desc, "scheduler descriptor is NULL\n"))
+	if (DSHIM_MISUSE(!desc, "scheduler descriptor is NULL\n"))
 		return -EINVAL;
-	if (DSHIM_BUG(!desc->ops || !desc->ops->run || !desc->ops->free,
-		      "scheduler ops or their run/free callbacks are NULL\n"))
+	if (DSHIM_MISUSE(!desc->ops || !desc->ops->run || !desc->ops->free,
+			 "scheduler ops or their run/free callbacks are NULL\n"))
 		return -EINVAL;
-	if (DSHIM_BUG(!desc->name, "scheduler name is NULL\n"))
+	if (DSHIM_MISUSE(!desc->name, "scheduler name is NULL\n"))
 		return -EINVAL;
 	if (strnlen(desc->name, DSHIM_NAME_MAX) >= DSHIM_NAME_MAX)
 		return -ENAMETOOLONG;
-	if (DSHIM_BUG(!desc->credit_limit, "credit limit is 0\n"))
+	if (DSHIM_MISUSE(!desc->credit_limit, "credit limit is 0\n"))
 		return -EINVAL;
 	if (desc->num_priorities > DSHIM_MAX_PRIORITIES)
 		return -EINVAL;
@@ -196,6 +196,10 @@ EXPORT_SYMBOL_GPL(dshim_sched_get);
 void dshim_sched_put(struct dshim_sched *sched)
 {
 	if (!sched || DSHIM_BAD_HANDLE(sched))
+		return;
+	/* entities may still keep the memory: an extra put is caught here */
+	if (DSHIM_MISUSE(!refcount_read(&sched->users),
+			 "scheduler %s: reference underflow\n", sched->name))
 		return;
 	if (refcount_dec_and_test(&sched->users)) {
 		dshim_sched_shutdown(sched);

@@ -34,7 +34,7 @@ struct dshim_timeline *dshim_timeline_create(const char *name)
 {
 	struct dshim_timeline *tl;
 
-	if (DSHIM_BUG(!name, "timeline name is NULL\n"))
+	if (DSHIM_MISUSE(!name, "timeline name is NULL\n"))
 		return ERR_PTR(-EINVAL);
 	if (strnlen(name, DSHIM_NAME_MAX) >= DSHIM_NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);

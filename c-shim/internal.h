@@ -35,6 +35,13 @@ extern struct workqueue_struct *dshim_free_wq;
 
 /**
  * struct dshim_counters - live objects, one atomic per kind
+ * @scheds: see &struct dshim_stats, as are all the others
+ * @entities: entities
+ * @queues: queues
+ * @jobs: jobs
+ * @fences: fences
+ * @timelines: timelines
+ * @driver_bugs: misuse warned about
  *
  * Kept apart from &struct dshim_stats so that the public snapshot is plain
  * integers (bindgen-friendly) while the counters are updated locklessly.
@@ -55,24 +62,27 @@ bool dshim_fail_alloc(void);
 int dshim_stats_show(struct seq_file *m, void *unused);
 
 /**
- * DSHIM_BUG() - report a driver bug once per call site, count every one
+ * DSHIM_MISUSE() - report a driver bug once per call site, count every one
  * @cond: the misuse to test for
  * @fmt: printk format of the warning
  *
  * Return: @cond, so that callers can bail out.
  */
-#define DSHIM_BUG(cond, fmt, ...) ({					\
-	bool __bug = !!(cond);						\
-	if (unlikely(__bug)) {						\
+#define DSHIM_MISUSE(cond, fmt, ...) ({					\
+	bool __misuse = !!(cond);					\
+	if (unlikely(__misuse)) {					\
 		atomic_long_inc(&dshim_counters.driver_bugs);		\
 		WARN_ONCE(1, "dshim: " fmt, ##__VA_ARGS__);		\
 	}								\
-	unlikely(__bug);						\
+	unlikely(__misuse);						\
 })
 
 /* A handle argument that is NULL or an ERR_PTR() is a driver bug. */
-#define DSHIM_BAD_HANDLE(ptr) DSHIM_BUG(IS_ERR_OR_NULL(ptr),		\
-					"%s: bad handle %p\n", __func__, ptr)
+#define DSHIM_BAD_HANDLE(ptr) ({					\
+	const void *__handle = (ptr);					\
+	DSHIM_MISUSE(IS_ERR_OR_NULL(__handle), "%s: bad handle %p\n",	\
+		     __func__, __handle);				\
+})
 
 /* dshim_timeline.c */
 
@@ -115,7 +125,7 @@ enum {
  */
 struct dshim_fence {
 	struct dma_fence base;
-	spinlock_t lock;
+	spinlock_t lock;	/* the fence's own lock */
 	struct dshim_timeline *timeline;
 	struct dma_fence *sched_fence;
 };
@@ -159,7 +169,7 @@ struct dshim_sched {
 	const struct dshim_sched_ops *ops;
 	void *priv;
 	unsigned long flags;
-	spinlock_t lock;
+	spinlock_t lock;	/* entities, hw_jobs, hw_link */
 	struct list_head entities;
 	struct list_head hw_jobs;
 	atomic_t num_jobs;
@@ -207,7 +217,7 @@ struct dshim_entity {
 	refcount_t refcount;
 	struct dshim_sched *sched;
 	struct dshim_timeline *timeline;
-	struct mutex submit_lock;
+	struct mutex submit_lock;	/* arm + push vs. fini */
 	unsigned long flags;
 	struct list_head link;
 	atomic_t num_jobs;

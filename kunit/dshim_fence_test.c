@@ -5,6 +5,7 @@
 
 #include <linux/dma-fence.h>
 #include <linux/err.h>
+#include <linux/kernel.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 
@@ -166,6 +167,27 @@ static void dshim_stats_debugfs_show(struct kunit *test)
 	dshim_timeline_put(tl);
 }
 
+/*
+ * Fences outlive every driver module, so their ops must be in the kernel
+ * image: the shim is built in (Kconfig bool), never a module.
+ */
+static void dshim_fence_ops_built_in(struct kunit *test)
+{
+	struct dshim_timeline *tl = dshim_timeline_create("builtin");
+	struct dma_fence *f;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
+	f = dshim_hw_fence_create(tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	KUNIT_EXPECT_TRUE(test, core_kernel_text((unsigned long)
+						 f->ops->get_timeline_name));
+	KUNIT_EXPECT_TRUE(test, core_kernel_text((unsigned long)
+						 f->ops->release));
+	dshim_hw_fence_signal(f, 0);
+	dma_fence_put(f);
+	dshim_timeline_put(tl);
+}
+
 static struct kunit_case dshim_fence_cases[] = {
 	KUNIT_CASE(dshim_timeline_create_put),
 	KUNIT_CASE(dshim_timeline_name_too_long),
@@ -173,6 +195,7 @@ static struct kunit_case dshim_fence_cases[] = {
 	KUNIT_CASE(dshim_hw_fence_outlives_timeline_owner),
 	KUNIT_CASE(dshim_hw_fence_bad_input),
 	KUNIT_CASE(dshim_stats_debugfs_show),
+	KUNIT_CASE(dshim_fence_ops_built_in),
 	{}
 };
 

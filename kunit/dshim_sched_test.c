@@ -39,9 +39,20 @@ struct bad_desc_case {
 	bool driver_bug;
 };
 
-static void no_ops(struct dshim_sched_desc *d) { d->ops = NULL; }
-static void no_name(struct dshim_sched_desc *d) { d->name = NULL; }
-static void no_credits(struct dshim_sched_desc *d) { d->credit_limit = 0; }
+static void no_ops(struct dshim_sched_desc *d)
+{
+	d->ops = NULL;
+}
+
+static void no_name(struct dshim_sched_desc *d)
+{
+	d->name = NULL;
+}
+
+static void no_credits(struct dshim_sched_desc *d)
+{
+	d->credit_limit = 0;
+}
 
 static void long_name(struct dshim_sched_desc *d)
 {
@@ -53,9 +64,13 @@ static void many_prios(struct dshim_sched_desc *d)
 	d->num_priorities = DSHIM_MAX_PRIORITIES + 1;
 }
 
-static const struct dshim_sched_ops ops_no_run = { .free = NULL };
+/* neither run nor free */
+static const struct dshim_sched_ops ops_no_run;
 
-static void no_run(struct dshim_sched_desc *d) { d->ops = &ops_no_run; }
+static void no_run(struct dshim_sched_desc *d)
+{
+	d->ops = &ops_no_run;
+}
 
 static const struct bad_desc_case bad_desc_cases[] = {
 	{ "NULL ops", no_ops, -EINVAL, true },
@@ -207,6 +222,9 @@ static void dshim_entity_priority(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_entity_create(sched, 2)),
 			-EINVAL);
 	KUNIT_EXPECT_PTR_EQ(test, dshim_entity_sched(hi), sched);
+	KUNIT_EXPECT_PTR_EQ(test, dshim_entity_get(hi), hi);
+	dshim_entity_put(hi);
+	KUNIT_EXPECT_FALSE(test, dshim_entity_is_killed(hi));
 	dshim_entity_put(hi);
 	dshim_entity_put(lo);
 	dshim_sched_put(sched);
@@ -330,6 +348,65 @@ static void dshim_queue_kill_refuses(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+/*
+ * An extra put on a scheduler or entity whose memory is still referenced
+ * is caught, warned about and ignored.
+ */
+static void dshim_sched_put_underflow(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "underflow");
+	struct dshim_stats before, after;
+	struct dshim_entity *entity;
+	struct dshim_sched *sched;
+	struct dshim_job *job;
+
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	entity = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	job = mock_job_create(test, ctx, entity, 0);	/* keeps the entity */
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+
+	dshim_sched_put(sched);
+	dshim_entity_put(entity);
+	dshim_stats_read(&before);
+	dshim_test_expect_warn_begin();
+	dshim_sched_put(sched);
+	dshim_entity_put(entity);
+	dshim_test_expect_warn_end();
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 2);
+	KUNIT_EXPECT_EQ(test, refcount_read(&sched->users), 0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&entity->users), 0);
+	dshim_job_put(job);
+}
+
+/* wait_idle gives up after its timeout while a job is on the hardware. */
+static void dshim_sched_wait_idle_timeout(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "busy");
+	struct dshim_queue *queue;
+	struct dma_fence *fence;
+
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 10), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, dshim_entity_wait_idle(dshim_queue_entity(queue),
+						     0),
+			-ETIMEDOUT);
+	mock_hw_advance(ctx, 1, 0);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	KUNIT_EXPECT_EQ(test, dshim_entity_wait_idle(dshim_queue_entity(queue),
+						     0),
+			0);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
 static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_sched_create_put),
 	KUNIT_CASE_PARAM(dshim_sched_bad_desc, bad_desc_gen_params),
@@ -342,6 +419,8 @@ static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_sched_put_kills_entities),
 	KUNIT_CASE(dshim_queue_create_put),
 	KUNIT_CASE(dshim_queue_kill_refuses),
+	KUNIT_CASE(dshim_sched_put_underflow),
+	KUNIT_CASE(dshim_sched_wait_idle_timeout),
 	{}
 };
 

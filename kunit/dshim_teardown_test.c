@@ -88,8 +88,8 @@ static void dshim_teardown_kill_then_sched_put(struct kunit *test)
 	for (i = 0; i < NJOBS; i++) {
 		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
 		/* ran to completion, cancelled on the hw, or never ran */
-		KUNIT_EXPECT_TRUE(test, fences[i]->error == 0 ||
-					fences[i]->error == -ECANCELED);
+		KUNIT_EXPECT_TRUE(test, !fences[i]->error ||
+				  fences[i]->error == -ECANCELED);
 		dma_fence_put(fences[i]);
 	}
 }

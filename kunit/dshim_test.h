@@ -53,7 +53,7 @@ enum mock_where {
 struct mock_ctx {
 	struct kunit *test;
 	struct dshim_timeline *hw_tl;
-	spinlock_t lock;
+	spinlock_t lock;	/* on_hw */
 	struct list_head on_hw;
 	atomic_t created;
 	atomic_t runs;
