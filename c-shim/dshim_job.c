@@ -447,6 +447,17 @@ void dshim_job_free(struct drm_sched_job *sched_job)
 {
 	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_sched *sched = job->entity->sched;
+	struct dma_fence *finished = &sched_job->s_fence->finished;
+	unsigned long flags;
+
+	/*
+	 * drm_sched frees a job as soon as its finished fence is marked
+	 * signalled, but the fence's callbacks (dshim_job_finished(), which
+	 * uses the job) run after that mark, under the fence's lock, maybe
+	 * on another CPU. Taking the lock once waits them out.
+	 */
+	spin_lock_irqsave(finished->lock, flags);
+	spin_unlock_irqrestore(finished->lock, flags);
 
 	spin_lock(&sched->lock);
 	list_del_init(&job->hw_link);
