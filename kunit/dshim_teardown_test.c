@@ -11,6 +11,7 @@
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/err.h>
+#include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 
@@ -254,6 +255,81 @@ static void dshim_teardown_kill_waiting_on_dependency(struct kunit *test)
 	dma_fence_put(fence);
 }
 
+#define STRESS_QUEUES	4
+#define STRESS_JOBS	32
+#define STRESS_MS	3000
+
+/*
+ * Many short jobs with cross-queue dependencies and queues dropped at
+ * random points while they run: the races between completion, free,
+ * kill and teardown get hit many times. (The long torture run is a
+ * separate, configurable test.)
+ */
+static void dshim_teardown_stress(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	unsigned long end = jiffies + msecs_to_jiffies(STRESS_MS);
+	struct dma_fence *fences[STRESS_QUEUES * STRESS_JOBS];
+	struct dshim_queue *queues[STRESS_QUEUES];
+	unsigned int rounds = 0, submitted = 0;
+	int q, j, n;
+
+	while (time_before(jiffies, end)) {
+		n = 0;
+		for (q = 0; q < STRESS_QUEUES; q++) {
+			struct dshim_sched_desc desc = mock_desc(ctx, "stress");
+
+			desc.credit_limit = 1 + get_random_u32_below(8);
+			queues[q] = dshim_queue_create(&desc);
+			KUNIT_ASSERT_FALSE(test, IS_ERR(queues[q]));
+		}
+		for (j = 0; j < STRESS_JOBS; j++) {
+			for (q = 0; q < STRESS_QUEUES; q++) {
+				struct dshim_job *job;
+
+				job = mock_job_create(test, ctx,
+						      dshim_queue_entity(queues[q]),
+						      get_random_u32_below(300));
+				if (IS_ERR(job)) {
+					/* that queue was killed below */
+					KUNIT_EXPECT_EQ(test, PTR_ERR(job),
+							-ESHUTDOWN);
+					continue;
+				}
+				if (n && get_random_u32_below(2)) {
+					struct dma_fence *dep;
+
+					dep = fences[get_random_u32_below(n)];
+					KUNIT_EXPECT_EQ(test,
+							dshim_job_add_dependency(job,
+								dma_fence_get(dep)),
+							0);
+				}
+				fences[n] = dshim_job_submit(job);
+				KUNIT_ASSERT_FALSE(test, IS_ERR(fences[n]));
+				n++;
+			}
+			/* now and then a queue dies mid-stream */
+			if (!get_random_u32_below(STRESS_JOBS))
+				dshim_queue_kill(queues[get_random_u32_below(STRESS_QUEUES)]);
+		}
+		submitted += n;
+		/* let some run, then drop the queues in a random order */
+		usleep_range(get_random_u32_below(1000), 1000);
+		j = get_random_u32_below(STRESS_QUEUES);
+		for (q = 0; q < STRESS_QUEUES; q++)
+			dshim_queue_put(queues[(q + j) % STRESS_QUEUES]);
+		for (j = 0; j < n; j++) {
+			KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[j]));
+			dma_fence_put(fences[j]);
+		}
+		rounds++;
+	}
+	kunit_info(test, "%u rounds, %u jobs, %d ran, %d cancelled\n", rounds,
+		   submitted, atomic_read(&ctx->runs),
+		   atomic_read(&ctx->cancels));
+}
+
 static struct kunit_case dshim_teardown_cases[] = {
 	KUNIT_CASE(dshim_teardown_jobs_on_hw),
 	KUNIT_CASE(dshim_teardown_kill_then_sched_put),
@@ -261,6 +337,7 @@ static struct kunit_case dshim_teardown_cases[] = {
 			 drop_gen_params),
 	KUNIT_CASE(dshim_teardown_fences_outlive_everything),
 	KUNIT_CASE(dshim_teardown_kill_waiting_on_dependency),
+	KUNIT_CASE_SLOW(dshim_teardown_stress),
 	{}
 };
 
