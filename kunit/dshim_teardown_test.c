@@ -260,6 +260,33 @@ static void dshim_teardown_kill_waiting_on_dependency(struct kunit *test)
 #define STRESS_MS	3000
 
 /*
+ * Submit one job with a random duration to @queue, maybe depending on one
+ * of the @n fences so far; store its fence at @fences[@n]. Returns 1, or 0
+ * if the queue was killed.
+ */
+static int stress_submit(struct kunit *test, struct dshim_queue *queue,
+			 struct dma_fence **fences, int n)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_job *job;
+	struct dma_fence *dep;
+
+	job = mock_job_create(test, ctx, dshim_queue_entity(queue),
+			      get_random_u32_below(300));
+	if (IS_ERR(job)) {
+		KUNIT_EXPECT_EQ(test, PTR_ERR(job), -ESHUTDOWN);
+		return 0;
+	}
+	if (n && get_random_u32_below(2)) {
+		dep = dma_fence_get(fences[get_random_u32_below(n)]);
+		KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dep), 0);
+	}
+	fences[n] = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fences[n]));
+	return 1;
+}
+
+/*
  * Many short jobs with cross-queue dependencies and queues dropped at
  * random points while they run: the races between completion, free,
  * kill and teardown get hit many times. (The long torture run is a
@@ -284,31 +311,8 @@ static void dshim_teardown_stress(struct kunit *test)
 			KUNIT_ASSERT_FALSE(test, IS_ERR(queues[q]));
 		}
 		for (j = 0; j < STRESS_JOBS; j++) {
-			for (q = 0; q < STRESS_QUEUES; q++) {
-				struct dshim_job *job;
-
-				job = mock_job_create(test, ctx,
-						      dshim_queue_entity(queues[q]),
-						      get_random_u32_below(300));
-				if (IS_ERR(job)) {
-					/* that queue was killed below */
-					KUNIT_EXPECT_EQ(test, PTR_ERR(job),
-							-ESHUTDOWN);
-					continue;
-				}
-				if (n && get_random_u32_below(2)) {
-					struct dma_fence *dep;
-
-					dep = fences[get_random_u32_below(n)];
-					KUNIT_EXPECT_EQ(test,
-							dshim_job_add_dependency(job,
-								dma_fence_get(dep)),
-							0);
-				}
-				fences[n] = dshim_job_submit(job);
-				KUNIT_ASSERT_FALSE(test, IS_ERR(fences[n]));
-				n++;
-			}
+			for (q = 0; q < STRESS_QUEUES; q++)
+				n += stress_submit(test, queues[q], fences, n);
 			/* now and then a queue dies mid-stream */
 			if (!get_random_u32_below(STRESS_JOBS))
 				dshim_queue_kill(queues[get_random_u32_below(STRESS_QUEUES)]);
