@@ -43,6 +43,7 @@ static void dshim_entity_free_work(struct work_struct *work)
 	list_del(&entity->link);
 	spin_unlock(&sched->lock);
 
+	dma_fence_put(entity->last_fence);
 	dshim_timeline_put(entity->timeline);
 	mutex_destroy(&entity->submit_lock);
 	atomic_long_dec(&dshim_counters.entities);

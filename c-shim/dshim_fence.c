@@ -28,6 +28,15 @@
  * Hardware fences made with dshim_hw_fence_create() are the same object;
  * the driver signals them with dshim_hw_fence_signal().
  *
+ * The job fences of one entity share a fence context, so they must signal
+ * in submission order even when drm_sched finishes jobs out of order: a
+ * job cancelled by a kill while the one before it is still on the
+ * hardware, a job failed by a dependency or by ``run``. Each job fence
+ * keeps the previous one until it signals itself; a job that finishes
+ * first waits for it (from a work item: the previous fence's callback
+ * holds a lock of the same class). dma_resv replaces fences of one context
+ * by the later one, so anything else would report a buffer idle too soon.
+ *
  * Job fences and hardware fences get separate lockdep classes for their
  * locks: signalling a hardware fence signals drm_sched's finished fence,
  * which signals a job fence, all nested.
@@ -48,8 +57,9 @@ static void dshim_fence_release(struct dma_fence *fence)
 	struct dshim_fence *f = container_of(fence, struct dshim_fence, base);
 
 	/* a job fence is released only after it signalled */
-	WARN_ON_ONCE(f->sched_fence);
+	WARN_ON_ONCE(f->sched_fence || f->prev);
 	dma_fence_put(f->sched_fence);
+	dma_fence_put(f->prev);
 	dshim_timeline_put(f->timeline);
 	atomic_long_dec(&dshim_counters.fences);
 	/* dma-fence readers may still look at the fence under RCU */
@@ -81,37 +91,83 @@ void dshim_fence_free_unarmed(struct dshim_fence *fence)
 	kfree(fence);
 }
 
-/*
- * Turn @fence into the exported fence of the job whose drm_sched finished
- * fence is @sched_fence, with the same sequence number on @tl. Called with
- * the entity's submit lock held, right after drm_sched_job_arm().
- */
-void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
-			 struct dma_fence *sched_fence)
+static void dshim_fence_signal_now(struct dshim_fence *fence)
 {
-	spin_lock_init(&fence->lock);
-	fence->timeline = dshim_timeline_get(tl);
-	fence->sched_fence = dma_fence_get(sched_fence);
-	dma_fence_init(&fence->base, &dshim_fence_ops, &fence->lock,
-		       tl->context, sched_fence->seqno);
-}
-
-/* From the callback on drm_sched's finished fence: any context. */
-void dshim_fence_signal_job(struct dshim_fence *fence, int error)
-{
-	struct dma_fence *sched_fence;
+	struct dma_fence *sched_fence, *prev;
 	unsigned long flags;
 
 	spin_lock_irqsave(&fence->lock, flags);
 	sched_fence = fence->sched_fence;
 	fence->sched_fence = NULL;
-	if (error)
-		dma_fence_set_error(&fence->base, error);
+	prev = fence->prev;
+	fence->prev = NULL;
+	if (fence->error)
+		dma_fence_set_error(&fence->base, fence->error);
 	dma_fence_signal_locked(&fence->base);
 	spin_unlock_irqrestore(&fence->lock, flags);
 
-	/* our caller, drm_sched, holds its own reference on it */
+	/* the caller (drm_sched, or the work) holds other references */
 	dma_fence_put(sched_fence);
+	dma_fence_put(prev);
+}
+
+static void dshim_fence_signal_work(struct work_struct *work)
+{
+	struct dshim_fence *fence =
+		container_of(work, struct dshim_fence, signal_work);
+
+	dshim_fence_signal_now(fence);
+	dma_fence_put(&fence->base);	/* the chain's reference */
+}
+
+static void dshim_fence_prev_signalled(struct dma_fence *prev,
+				       struct dma_fence_cb *cb)
+{
+	struct dshim_fence *fence =
+		container_of(cb, struct dshim_fence, prev_cb);
+
+	/* signalling here would nest two job fence locks */
+	queue_work(dshim_submit_wq, &fence->signal_work);
+}
+
+/*
+ * Turn @fence into the exported fence of the job whose drm_sched finished
+ * fence is @sched_fence, with the same sequence number on @tl, after
+ * @prev (the entity's previous job fence, whose reference @fence takes
+ * over; may be NULL). Called with the entity's submit lock held, right
+ * after drm_sched_job_arm().
+ */
+void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
+			 struct dma_fence *sched_fence, struct dma_fence *prev)
+{
+	spin_lock_init(&fence->lock);
+	fence->timeline = dshim_timeline_get(tl);
+	fence->sched_fence = dma_fence_get(sched_fence);
+	fence->prev = prev;
+	INIT_WORK(&fence->signal_work, dshim_fence_signal_work);
+	dma_fence_init(&fence->base, &dshim_fence_ops, &fence->lock,
+		       tl->context, sched_fence->seqno);
+}
+
+/*
+ * From the callback on drm_sched's finished fence (any context): signal
+ * the job fence with @error, at once or, if the entity's previous job
+ * fence has not signalled yet, right after it.
+ */
+void dshim_fence_signal_job(struct dshim_fence *fence, int error)
+{
+	struct dma_fence *prev = fence->prev;
+
+	fence->error = error;
+	if (prev && !dma_fence_is_signaled(prev)) {
+		dma_fence_get(&fence->base);	/* for the chain */
+		if (!dma_fence_add_callback(prev, &fence->prev_cb,
+					    dshim_fence_prev_signalled))
+			return;
+		/* it signalled meanwhile; the job holds another reference */
+		dma_fence_put(&fence->base);
+	}
+	dshim_fence_signal_now(fence);
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <linux/err.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
@@ -190,6 +191,12 @@ void dshim_job_put(struct dshim_job *job)
 {
 	if (!job || DSHIM_BAD_HANDLE(job))
 		return;
+	/* the last reference of a submitted job is the scheduler's */
+	if (DSHIM_MISUSE(test_bit(DSHIM_JOB_ARMED, &job->flags) &&
+			 !test_bit(DSHIM_JOB_FREED, &job->flags) &&
+			 refcount_read(&job->refcount) == 1,
+			 "put of a submitted job without dshim_job_get()\n"))
+		return;
 	if (!refcount_dec_and_test(&job->refcount))
 		return;
 	if (test_bit(DSHIM_JOB_FREED, &job->flags))
@@ -207,8 +214,10 @@ EXPORT_SYMBOL_GPL(dshim_job_put);
  *
  * If @fence is an unsignalled fence of a job on the same scheduler, the
  * job waits only until that one is scheduled (drm_sched's pipelining:
- * jobs of one scheduler reach the hardware in order). If @fence signals an
- * error, the job is not run and its fence signals that error.
+ * jobs of one scheduler reach the hardware in order). Any other @fence is
+ * waited for until it signals; if it signals an error, the job is not run
+ * and its fence signals that error. (A pipelined dependency that fails on
+ * the hardware after this job was run cannot stop it.)
  *
  * Context: Process context; may sleep.
  * Return: 0, -EINVAL for a bad handle or a job already submitted, or
@@ -293,8 +302,10 @@ struct dma_fence *dshim_job_submit(struct dshim_job *job)
 	}
 
 	drm_sched_job_arm(&job->base);
+	/* the entity's reference on its last fence passes to the new one */
 	dshim_fence_arm_job(job->fence, entity->timeline,
-			    &job->base.s_fence->finished);
+			    &job->base.s_fence->finished, entity->last_fence);
+	entity->last_fence = dma_fence_get(&job->fence->base);
 	set_bit(DSHIM_JOB_ARMED, &job->flags);
 	/* cannot fail: the finished fence signals only after the push */
 	dma_fence_add_callback(&job->base.s_fence->finished, &job->finished_cb,
@@ -354,19 +365,30 @@ struct dshim_sched *dshim_job_sched(const struct dshim_job *job)
 EXPORT_SYMBOL_GPL(dshim_job_sched);
 
 /*
- * Ask the driver to cancel a job on the hardware, once, unless its hardware
- * fence already signalled (it then only waits to be freed). The caller
- * keeps the job alive, so s_fence is valid. Process context.
+ * Claim a job on the hardware for its one &dshim_sched_ops.cancel call.
+ * Called with the scheduler's lock held, so that dshim_job_free(), which
+ * unlinks the job under that lock, either never sees the claim or waits
+ * until dshim_job_cancel_claimed() is done with the job.
  */
-void dshim_job_request_cancel(struct dshim_job *job)
+bool dshim_job_claim_cancel(struct dshim_job *job)
 {
-	struct dshim_sched *sched = job->entity->sched;
+	lockdep_assert_held(&job->entity->sched->lock);
+	if (test_and_set_bit(DSHIM_JOB_CANCELLING, &job->flags))
+		return false;
+	set_bit(DSHIM_JOB_IN_CANCEL, &job->flags);
+	return true;
+}
 
-	if (!sched->ops->cancel ||
-	    dma_fence_is_signaled(&job->base.s_fence->finished))
-		return;
-	if (!test_and_set_bit(DSHIM_JOB_CANCELLING, &job->flags))
-		sched->ops->cancel(job);
+/*
+ * Call the driver's cancel for a claimed job, unless its hardware fence
+ * signalled meanwhile. The job, its s_fence and the driver's payload are
+ * valid until the claim is released. Process context, no lock held.
+ */
+void dshim_job_cancel_claimed(struct dshim_job *job)
+{
+	if (!dma_fence_is_signaled(&job->base.s_fence->finished))
+		job->entity->sched->ops->cancel(job);
+	clear_and_wake_up_bit(DSHIM_JOB_IN_CANCEL, &job->flags);
 }
 
 /* The first error of a dependency that already signalled, or 0. */
@@ -408,11 +430,13 @@ struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 	 */
 	spin_lock(&sched->lock);
 	list_add_tail(&job->hw_link, &sched->hw_jobs);
-	cancel = dshim_entity_is_killed(entity) ||
-		 dshim_sched_is_shutdown(sched);
+	cancel = sched->ops->cancel &&
+		 (dshim_entity_is_killed(entity) ||
+		  dshim_sched_is_shutdown(sched)) &&
+		 dshim_job_claim_cancel(job);
 	spin_unlock(&sched->lock);
 	if (cancel)
-		dshim_job_request_cancel(job);
+		dshim_job_cancel_claimed(job);
 	return hw_fence;
 }
 
@@ -423,6 +447,9 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	struct dshim_sched *sched = job->entity->sched;
 	enum dshim_timeout_status status = DSHIM_TIMEOUT_CONTINUE;
 
+	/* once the job is back on the list it may be freed, and the rest */
+	dshim_sched_ref(sched);
+
 	if (sched->ops->timedout)
 		status = sched->ops->timedout(job);
 
@@ -431,13 +458,14 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	 * in 6.12, leaves putting it back to the driver. Put it back at the
 	 * head where it was, or it would never be freed. If its hardware
 	 * fence signalled meanwhile, the free work found nothing to free:
-	 * kick it again.
+	 * queue it again (without touching pause_submit).
 	 */
 	spin_lock(&sched->base.job_list_lock);
 	list_add(&sched_job->list, &sched->base.pending_list);
 	spin_unlock(&sched->base.job_list_lock);
-	drm_sched_wqueue_start(&sched->base);
+	queue_work(sched->base.submit_wq, &sched->base.work_free_job);
 
+	dshim_sched_unref(sched);
 	return status == DSHIM_TIMEOUT_DEVICE_GONE ?
 	       DSHIM_SCHED_STAT_DEVICE_GONE : DSHIM_SCHED_STAT_CONTINUE;
 }
@@ -462,6 +490,8 @@ void dshim_job_free(struct drm_sched_job *sched_job)
 	spin_lock(&sched->lock);
 	list_del_init(&job->hw_link);
 	spin_unlock(&sched->lock);
+	/* a cancel claimed before the unlink is still using the job */
+	wait_on_bit(&job->flags, DSHIM_JOB_IN_CANCEL, TASK_UNINTERRUPTIBLE);
 
 	dshim_job_release_payload(job);
 	dshim_job_put(job);		/* the scheduler's reference */

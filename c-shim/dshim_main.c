@@ -6,6 +6,7 @@
 #include <kunit/static_stub.h>
 #include <linux/debugfs.h>
 #include <linux/init.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 
 #include "internal.h"
@@ -113,6 +114,35 @@ void dshim_stats_read(struct dshim_stats *out)
 	out->driver_bugs = atomic_long_read(&c->driver_bugs);
 }
 EXPORT_SYMBOL_GPL(dshim_stats_read);
+
+/**
+ * dshim_flush() - wait for the shim's deferred work queued so far
+ *
+ * Puts, shutdowns and kills only queue work. Once a driver dropped all its
+ * handles and its dshim_*_wait_idle() calls returned, dshim_flush() returns
+ * when that work is done: the shim no longer calls the driver's
+ * &dshim_sched_ops nor uses its workqueues, so the driver's module may go.
+ * Fences the driver handed out need nothing of the driver.
+ *
+ * Context: Process context; sleeps. Not from a shim callback.
+ */
+void dshim_flush(void)
+{
+	int hop;
+
+	might_sleep();
+	/*
+	 * Job release, entity kill and scheduler shutdown work, then the
+	 * entity's and the scheduler's RCU-delayed frees: each hop is an
+	 * RCU grace period and a work item.
+	 */
+	for (hop = 0; hop < 4; hop++) {
+		rcu_barrier();
+		flush_workqueue(dshim_submit_wq);
+		flush_workqueue(dshim_free_wq);
+	}
+}
+EXPORT_SYMBOL_GPL(dshim_flush);
 
 int dshim_stats_show(struct seq_file *m, void *unused)
 {

@@ -43,7 +43,14 @@ static void dshim_sched_free_work(struct work_struct *work)
 		container_of(to_rcu_work(work), struct dshim_sched, free_rwork);
 
 	WARN_ON(!list_empty(&sched->entities) || !list_empty(&sched->hw_jobs));
-	/* cancels the run, free and timeout work synchronously */
+	/*
+	 * The last job may have been freed from drm_sched's free-job work,
+	 * whose tail re-queues run work if it read pause_submit before
+	 * drm_sched_fini() set it. Stopping twice (drm_sched_fini() stops
+	 * again) leaves no work queued behind. drm_sched_fini() then cancels
+	 * the timeout work synchronously.
+	 */
+	drm_sched_wqueue_stop(&sched->base);
 	drm_sched_fini(&sched->base);
 	atomic_long_dec(&dshim_counters.scheds);
 	kfree(sched);
@@ -271,39 +278,43 @@ void *dshim_sched_priv(const struct dshim_sched *sched)
 }
 EXPORT_SYMBOL_GPL(dshim_sched_priv);
 
+/* The next job of @entity (any if NULL) on the hardware to cancel. */
+static struct dshim_job *
+dshim_sched_claim_next_cancel(struct dshim_sched *sched,
+			      struct dshim_entity *entity)
+{
+	struct dshim_job *job;
+
+	lockdep_assert_held(&sched->lock);
+	list_for_each_entry(job, &sched->hw_jobs, hw_link) {
+		if (entity && job->entity != entity)
+			continue;
+		if (dshim_job_claim_cancel(job))
+			return job;
+	}
+	return NULL;
+}
+
 /*
  * Ask the driver to cancel every job of @entity (every job if NULL) that is
- * on the hardware. Jobs are taken off a private list one at a time so the
- * lock is not held across the callback; a job freed meanwhile simply
- * unlinks itself from whichever list it is on (both are under the lock).
- * Jobs that reach the hardware after this scan cancel themselves: see
- * dshim_job_run().
+ * on the hardware. The lock is not held across the callback; a claimed job
+ * stays valid until its cancel returned (dshim_job_free() waits for it),
+ * and claiming under the lock makes concurrent scans (shutdown and entity
+ * kills) share the work without missing a job. Jobs that reach the
+ * hardware after this scan cancel themselves: see dshim_job_run().
  */
 void dshim_sched_cancel_hw_jobs(struct dshim_sched *sched,
 				struct dshim_entity *entity)
 {
 	struct dshim_job *job;
-	LIST_HEAD(todo);
 
 	if (!sched->ops->cancel)
 		return;
 
 	spin_lock(&sched->lock);
-	list_splice_init(&sched->hw_jobs, &todo);
-	while ((job = list_first_entry_or_null(&todo, struct dshim_job,
-					       hw_link))) {
-		list_move_tail(&job->hw_link, &sched->hw_jobs);
-		if (entity && job->entity != entity)
-			continue;
-		if (test_bit(DSHIM_JOB_CANCELLING, &job->flags))
-			continue;
-		/* on hw_jobs the scheduler's reference is still held */
-		refcount_inc(&job->refcount);
+	while ((job = dshim_sched_claim_next_cancel(sched, entity))) {
 		spin_unlock(&sched->lock);
-
-		dshim_job_request_cancel(job);
-		dshim_job_put(job);
-
+		dshim_job_cancel_claimed(job);
 		spin_lock(&sched->lock);
 	}
 	spin_unlock(&sched->lock);

@@ -122,18 +122,27 @@ enum {
  *	until it signals, so that a job on the same scheduler can depend on
  *	the scheduled fence instead (drm_sched's pipelining shortcut).
  *	Cleared, and its reference dropped, when the fence signals.
+ * @prev: job fences only: the fence of the entity's previous job, until
+ *	this one signals; this one never signals before it
+ * @error: job fences only: the error to signal with once @prev signalled
+ * @prev_cb: on @prev, when the job finished before the previous one
+ * @signal_work: signals the fence after @prev did, outside @prev's lock
  */
 struct dshim_fence {
 	struct dma_fence base;
 	spinlock_t lock;	/* the fence's own lock */
 	struct dshim_timeline *timeline;
 	struct dma_fence *sched_fence;
+	struct dma_fence *prev;
+	int error;
+	struct dma_fence_cb prev_cb;
+	struct work_struct signal_work;
 };
 
 struct dshim_fence *dshim_fence_alloc(void);
 void dshim_fence_free_unarmed(struct dshim_fence *fence);
 void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
-			 struct dma_fence *sched_fence);
+			 struct dma_fence *sched_fence, struct dma_fence *prev);
 void dshim_fence_signal_job(struct dshim_fence *fence, int error);
 struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence);
 
@@ -203,6 +212,7 @@ enum {
  * @refcount: memory references: users, jobs, @kill_work in flight
  * @sched: the scheduler (a memory reference)
  * @timeline: name and context of the fences of this entity's jobs
+ * @last_fence: fence of the last job submitted, under @submit_lock
  * @submit_lock: serialises drm_sched_job_arm() + push (fence order) and
  *	orders them before drm_sched_entity_fini() (no push after fini)
  * @flags: %DSHIM_ENTITY_KILLED
@@ -217,6 +227,7 @@ struct dshim_entity {
 	refcount_t refcount;
 	struct dshim_sched *sched;
 	struct dshim_timeline *timeline;
+	struct dma_fence *last_fence;
 	struct mutex submit_lock;	/* arm + push vs. fini */
 	unsigned long flags;
 	struct list_head link;
@@ -248,7 +259,8 @@ struct dshim_queue {
 enum {
 	DSHIM_JOB_SUBMITTED,		/* dshim_job_submit() was called */
 	DSHIM_JOB_ARMED,		/* the exported fence is initialised */
-	DSHIM_JOB_CANCELLING,		/* &dshim_sched_ops.cancel was called */
+	DSHIM_JOB_CANCELLING,		/* claimed for &dshim_sched_ops.cancel */
+	DSHIM_JOB_IN_CANCEL,		/* cancel running: free waits for it */
 	DSHIM_JOB_FREED,		/* &dshim_sched_ops.free was called */
 };
 
@@ -285,6 +297,7 @@ static inline struct dshim_job *to_dshim_job(struct drm_sched_job *job)
 struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job);
 enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job);
 void dshim_job_free(struct drm_sched_job *sched_job);
-void dshim_job_request_cancel(struct dshim_job *job);
+bool dshim_job_claim_cancel(struct dshim_job *job);
+void dshim_job_cancel_claimed(struct dshim_job *job);
 
 #endif /* _DSHIM_INTERNAL_H_ */

@@ -91,6 +91,7 @@ static void dshim_demo_killed_process(struct kunit *test)
 		dshim_queue_put(queues[q]);
 	for (n = 0; n < ARRAY_SIZE(fences); n++)
 		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[n]));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, n));
 	kunit_info(test,
 		   "  all %zu fences signalled: %d jobs reached the hardware, %d of them were cancelled there, %d jobs freed (each exactly once)\n",
 		   ARRAY_SIZE(fences), atomic_read(&ctx->runs),

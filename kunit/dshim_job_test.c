@@ -161,9 +161,9 @@ static void dshim_job_misuse(struct kunit *test)
 	struct mock_ctx *ctx = test->priv;
 	struct dshim_queue *queue = make_queue(test, "misuse", &mock_ops, 4, 0);
 	struct dshim_entity *entity = dshim_queue_entity(queue);
+	struct dma_fence *fence, *dep, *hung_fence;
 	struct dshim_stats before, after;
-	struct dma_fence *fence, *dep;
-	struct dshim_job *job;
+	struct dshim_job *job, *hung;
 
 	job = mock_job_create(test, ctx, entity, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
@@ -174,9 +174,15 @@ static void dshim_job_misuse(struct kunit *test)
 	dep = dshim_hw_fence_create(ctx->hw_tl);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(dep));
 	dma_fence_get(dep);
+	hung = mock_job_create(test, ctx, entity, MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(hung));
+	hung_fence = dshim_job_submit(hung);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(hung_fence));
 
 	dshim_stats_read(&before);
 	dshim_test_expect_warn_begin();
+	/* the scheduler owns a submitted job: no put without a get */
+	dshim_job_put(hung);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_job_submit(job)), -EINVAL);
 	/* consumed even in the error case */
 	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dep), -EINVAL);
@@ -197,8 +203,12 @@ static void dshim_job_misuse(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, dshim_job_sched(NULL));
 	dshim_test_expect_warn_end();
 	dshim_stats_read(&after);
-	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 13);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 14);
 	KUNIT_EXPECT_EQ(test, kref_read(&dep->refcount), 1);
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 2));
+	mock_hw_advance(ctx, 1, 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(hung_fence));
+	dma_fence_put(hung_fence);
 
 	dshim_hw_fence_signal(dep, 0);
 	dma_fence_put(dep);
@@ -365,7 +375,8 @@ static void dshim_job_cancel_on_put(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, fences[i]->error, -ECANCELED);
 		dma_fence_put(fences[i]);
 	}
-	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->cancels), 3);
+	/* each cancel call counts itself after completing its job */
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->cancels, 3));
 }
 
 /* Without a cancel op, jobs on the hardware finish normally after put. */
@@ -417,6 +428,44 @@ static void dshim_job_kill_queued(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+/*
+ * Regression: fences of one entity share a context and must signal in
+ * order. Jobs cancelled by a kill must not signal before the job still on
+ * the hardware ahead of them (without a cancel op it runs to the end).
+ */
+static void dshim_job_fences_in_order_after_kill(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "order",
+					       &mock_ops_no_cancel, 1, 0);
+	struct dma_fence *fences[NJOBS];
+	int i;
+
+	for (i = 0; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, dshim_queue_entity(queue),
+					MOCK_HANG);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	dshim_queue_kill(queue);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 50), -ETIMEDOUT);
+	for (i = 0; i < NJOBS; i++)
+		KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(fences[i]));
+
+	mock_hw_advance(ctx, 1, 0);
+	for (i = 0; i < NJOBS; i++) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+		KUNIT_EXPECT_EQ(test, fences[i]->error, i ? -ECANCELED : 0);
+		if (i)
+			KUNIT_EXPECT_LE(test,
+					ktime_compare(fences[i - 1]->timestamp,
+						      fences[i]->timestamp), 0);
+	}
+	for (i = 0; i < NJOBS; i++)
+		dma_fence_put(fences[i]);
+	dshim_queue_put(queue);
+}
+
 static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_submit_complete),
 	KUNIT_CASE_PARAM(dshim_job_fence_error, fence_error_gen_params),
@@ -431,6 +480,7 @@ static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_cancel_on_put),
 	KUNIT_CASE(dshim_job_no_cancel_op),
 	KUNIT_CASE(dshim_job_kill_queued),
+	KUNIT_CASE(dshim_job_fences_in_order_after_kill),
 	{}
 };
 

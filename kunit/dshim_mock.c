@@ -100,11 +100,15 @@ static enum dshim_timeout_status mock_timedout(struct dshim_job *job)
 static void mock_cancel(struct dshim_job *job)
 {
 	struct mock_job *mj = dshim_job_priv(job);
-	struct mock_ctx *ctx = mj->ctx;
 
-	atomic_inc(&ctx->cancels);
 	mock_job_complete(mj, -ECANCELED);
-	mock_maybe_drop(ctx, MOCK_IN_CANCEL);
+	/*
+	 * The job completes now and drm_sched may try to free it at once;
+	 * the payload must stay valid until this callback returns.
+	 */
+	usleep_range(200, 400);
+	atomic_inc(&mj->ctx->cancels);
+	mock_maybe_drop(mj->ctx, MOCK_IN_CANCEL);
 }
 
 static void mock_free(struct dshim_job *job)

@@ -182,6 +182,7 @@ static void dshim_sched_driver_workqueue(struct kunit *test)
 	struct dshim_sched *sched;
 	struct dma_fence *fence;
 	struct dshim_entity *entity;
+	struct dshim_stats s;
 
 	wq = alloc_ordered_workqueue("dshim-test", 0);
 	KUNIT_ASSERT_NOT_NULL(test, wq);
@@ -196,11 +197,15 @@ static void dshim_sched_driver_workqueue(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
 	dma_fence_put(fence);
+	KUNIT_EXPECT_EQ(test, dshim_sched_wait_idle(sched, 5000), 0);
 
 	dshim_entity_put(entity);
 	dshim_sched_put(sched);
-	/* the driver may destroy its workqueue once the shim is done */
-	dshim_test_expect_stats(test, &(struct dshim_stats){ .timelines = 1 });
+	/* after a flush the shim is done with the driver's workqueue */
+	dshim_flush();
+	dshim_stats_read(&s);
+	KUNIT_EXPECT_EQ(test, s.scheds, 0);
+	KUNIT_EXPECT_EQ(test, s.entities, 0);
 	destroy_workqueue(wq);
 }
 
