@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Wire the shim into a kernel tree: the four one-line edits.
+
+    tree-edit.py KERNEL_TREE            add the lines
+    tree-edit.py --remove KERNEL_TREE   take them out again
+
+Each edit is idempotent (a line already present is left alone and the file
+is not rewritten, so make sees no change) and checks that its anchor
+exists; every anchor is checked before any file is touched, and a missing
+one fails with a clear message. Files are replaced atomically
+(write a temporary file next to it, then rename), so an interrupted run
+never leaves a half-written file behind.
+"""
+
+import os
+import re
+import sys
+
+KCONFIG_LINE = 'source "drivers/gpu/drm/sched_shim/Kconfig"'
+MAKEFILE_LINE = 'obj-$(CONFIG_DRM_SCHED_SHIM) += sched_shim/'
+BINDINGS_LINE = '#include <drm/drm_sched_shim.h>'
+LIBRS_LINES = ['#[cfg(CONFIG_DRM_SCHED_SHIM)]', 'pub mod drm_sched_shim;']
+
+
+class EditError(Exception):
+    pass
+
+
+def read_lines(path):
+    try:
+        with open(path, encoding='utf-8') as f:
+            return f.read().split('\n')
+    except OSError as e:
+        raise EditError(f'cannot read {path}: {e.strerror}') from e
+
+
+def write_lines(path, lines):
+    tmp = f'{path}.dshim-tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines))
+    os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+    os.replace(tmp, path)
+
+
+def edit_kconfig(path):
+    """Source our Kconfig right after the `config DRM_SCHED` block."""
+    lines = read_lines(path)
+    if KCONFIG_LINE in (l.strip() for l in lines):
+        return None
+    try:
+        start = lines.index('config DRM_SCHED')
+    except ValueError:
+        raise EditError(f'{path}: anchor line "config DRM_SCHED" not found; '
+                        'is this a 6.12+ kernel tree?') from None
+    end = start + 1
+    # The block is the indented lines after the `config` line.
+    while end < len(lines) and lines[end][:1] in ('\t', ' '):
+        end += 1
+    lines[end:end] = ['', KCONFIG_LINE]
+    return lines
+
+
+def edit_makefile(path):
+    """Add our obj- line right after the scheduler/ one."""
+    lines = read_lines(path)
+    if MAKEFILE_LINE in (l.strip() for l in lines):
+        return None
+    anchor = re.compile(r'^obj-\$\(CONFIG_DRM_SCHED\)\s*\+=\s*scheduler/\s*$')
+    for i, line in enumerate(lines):
+        if anchor.match(line):
+            lines.insert(i + 1, MAKEFILE_LINE)
+            return lines
+    raise EditError(f'{path}: anchor line "obj-$(CONFIG_DRM_SCHED) += scheduler/" '
+                    'not found; is this a 6.12+ kernel tree?')
+
+
+def edit_bindings_helper(path):
+    """Include our header, keeping the #include <...> list sorted."""
+    lines = read_lines(path)
+    if BINDINGS_LINE in (l.strip() for l in lines):
+        return None
+    includes = [i for i, l in enumerate(lines) if l.startswith('#include <')]
+    if not includes:
+        raise EditError(f'{path}: no "#include <...>" lines found; '
+                        'is this the Rust bindings helper of a 6.12+ tree?')
+    # The first block of consecutive includes is the sorted list.
+    block = [includes[0]]
+    for i in includes[1:]:
+        if i != block[-1] + 1:
+            break
+        block.append(i)
+    where = block[-1] + 1
+    for i in block:
+        if lines[i] > BINDINGS_LINE:
+            where = i
+            break
+    lines.insert(where, BINDINGS_LINE)
+    return lines
+
+
+def edit_lib_rs(path):
+    """Register `pub mod drm_sched_shim;` in the kernel crate, sorted."""
+    lines = read_lines(path)
+    if LIBRS_LINES[1] in (l.strip() for l in lines):
+        return None
+    mod = re.compile(r'^pub mod ([a-z0-9_]+);\s*$')
+    mods = [i for i, l in enumerate(lines) if mod.match(l)]
+    if not mods:
+        raise EditError(f'{path}: no top-level "pub mod ...;" lines found; '
+                        'is this the kernel crate of a 6.12+ tree?')
+    where = mods[-1] + 1
+    for i in mods:
+        if mod.match(lines[i]).group(1) > 'drm_sched_shim':
+            # Go above the attributes (#[cfg(...)], #[doc(...)]) of that mod.
+            where = i
+            while where > 0 and lines[where - 1].startswith('#['):
+                where -= 1
+            break
+    lines[where:where] = LIBRS_LINES
+    return lines
+
+
+def remove_lines(path):
+    """Take out what the edits above added; None when nothing to do."""
+    if not os.path.exists(path):
+        return None
+    lines = read_lines(path)
+    out = []
+    changed = False
+    for line in lines:
+        s = line.strip()
+        if s == KCONFIG_LINE:
+            if out and out[-1] == '':
+                out.pop()
+            changed = True
+        elif s == LIBRS_LINES[1]:
+            if out and out[-1] == LIBRS_LINES[0]:
+                out.pop()
+            changed = True
+        elif s in (MAKEFILE_LINE, BINDINGS_LINE):
+            changed = True
+        else:
+            out.append(line)
+    return out if changed else None
+
+
+EDITS = [
+    ('drivers/gpu/drm/Kconfig', edit_kconfig),
+    ('drivers/gpu/drm/Makefile', edit_makefile),
+    ('rust/bindings/bindings_helper.h', edit_bindings_helper),
+    ('rust/kernel/lib.rs', edit_lib_rs),
+]
+
+
+def main(argv):
+    args = argv[1:]
+    remove = bool(args) and args[0] == '--remove'
+    if remove:
+        args = args[1:]
+    if len(args) != 1:
+        print(f'usage: {argv[0]} [--remove] KERNEL_TREE', file=sys.stderr)
+        return 2
+    tree = args[0]
+    # Check every anchor before touching any file.
+    todo = []
+    try:
+        for rel, edit in EDITS:
+            path = os.path.join(tree, rel)
+            lines = remove_lines(path) if remove else edit(path)
+            if lines is not None:
+                todo.append((rel, path, lines))
+    except EditError as e:
+        print(f'tree: error: {e}', file=sys.stderr)
+        return 1
+    for rel, path, lines in todo:
+        write_lines(path, lines)
+        print(f'tree: {"unwired" if remove else "wired"} {rel}')
+    return 0
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
