@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Run every test: the log scanner's self-test, then the KUnit suites in a
+# UML kernel built with gcc (the C pass) and one built with LLVM + Rust
+# (the Rust pass). Installs and prepares what is missing first.
+#
+# Environment: PASS=all|c|rust, SUITES=glob (KUnit suite glob, replaces
+# the defaults dshim* / rust_doctests_kernel + dshim_rust*), KSRC, JOBS,
+# DSHIM_CACHE, DSHIM_TIMEOUT (seconds per boot, default 600),
+# DSHIM_ALLOW_SKIP=1 (count skipped cases as passed, not failed).
+#
+# Prints "c: N passed, M failed", "rust: N passed, M failed" and finally
+# "N passed, M failed" for everything; exits non-zero on any failed or
+# skipped case, crash, timeout, build failure or kernel debug splat.
+set -euo pipefail
+DSHIM_PROG=check
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/passes.sh
+. "$DSHIM_TOP/scripts/passes.sh"
+
+PASS=${PASS:-all}
+case $PASS in
+all) passes=(c rust) ;;
+c | rust) passes=("$PASS") ;;
+*) die "PASS=$PASS: expected all, c or rust" ;;
+esac
+case ${DSHIM_TIMEOUT} in '' | *[!0-9]*) die "DSHIM_TIMEOUT=$DSHIM_TIMEOUT: expected seconds" ;; esac
+case ${JOBS} in '' | *[!0-9]* | 0) die "JOBS=$JOBS: expected a positive number" ;; esac
+
+t_start=$(date +%s)
+"$DSHIM_SCRIPTS/setup.sh" --check || "$DSHIM_SCRIPTS/setup.sh"
+PYTHON=$(dshim_python)
+lock_cache
+"$DSHIM_SCRIPTS/prepare-tree.sh"
+
+# SUITES with both passes: fine if it matches suites of only one of them.
+DSHIM_SUITES_OPTIONAL=0
+[ -n "${SUITES:-}" ] && [ "${#passes[@]}" -gt 1 ] && DSHIM_SUITES_OPTIONAL=1
+total_passed=0
+total_failed=0
+total_suites=0
+problems=()
+summary=()
+
+# The scanner's self-test first: no point booting kernels with a broken
+# judge.
+scanner_out=$(mktemp)
+trap 'rm -f "$scanner_out"' EXIT
+"$DSHIM_SCRIPTS/scan-log-selftest.sh" -q | tee "$scanner_out" || true
+sp='' sf=''
+read -r sp sf < <(sed -n 's/^scanner: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$scanner_out" | tail -n 1) || true
+if [ -z "${sp:-}" ]; then
+	sp=0 sf=1
+	problems+=("scanner: self-test did not report its results")
+elif [ "$sf" != 0 ]; then
+	problems+=("scanner: $sf self-test case(s) failed (see above)")
+fi
+total_passed=$((total_passed + sp))
+total_failed=$((total_failed + sf))
+summary+=("scanner: $sp passed, $sf failed")
+
+for p in "${passes[@]}"; do
+	echo
+	msg "=== $p pass ==="
+	pass_run "$p"
+	total_passed=$((total_passed + PASS_PASSED))
+	total_failed=$((total_failed + PASS_FAILED))
+	total_suites=$((total_suites + PASS_SUITES))
+	problems+=("${PASS_PROBLEMS[@]}")
+	summary+=("$p: $PASS_PASSED passed, $PASS_FAILED failed")
+	# Shown as soon as the pass ends; repeated in the summary below.
+	echo "$p: $PASS_PASSED passed, $PASS_FAILED failed"
+done
+
+if [ "$DSHIM_SUITES_OPTIONAL" = 1 ] && [ "$total_suites" = 0 ]; then
+	problems+=("no suite matches SUITES='$SUITES' in any pass")
+	total_failed=$((total_failed + 1))
+fi
+
+echo
+msg "=== summary ($(elapsed "$t_start")) ==="
+if [ "${#problems[@]}" -gt 0 ]; then
+	printf '  %s\n' "${problems[@]}"
+fi
+msg "logs: $DSHIM_LOGS/"
+printf '%s\n' "${summary[@]}"
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" = 0 ] && [ "${#problems[@]}" = 0 ]

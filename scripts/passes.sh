@@ -1,0 +1,267 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Build, boot and judge one kernel "pass" (sourced by check.sh, demo.sh).
+#
+#   c     gcc, kunit/.kunitconfig     (KASAN, lockdep, debug objects, ...)
+#   rust  LLVM=1 + Rust, kunit/rust.kunitconfig (doctests as KUnit cases)
+#
+# A pass: kunit.py config (the .kunitconfig, validated), make with
+# progress, then one UML boot per suite glob. The full console log of
+# each boot goes to $DSHIM_CACHE/logs/ and is judged by our own KTAP
+# counter and the splat scanner, not by kunit.py.
+
+DSHIM_SCRIPTS=$DSHIM_TOP/scripts
+DSHIM_LOGS=$DSHIM_CACHE/logs
+# Seconds one boot may take before it counts as hung (build time excluded).
+DSHIM_TIMEOUT=${DSHIM_TIMEOUT:-600}
+# Kernel command line for every boot: all KASAN reports, not just the
+# first; kmemleak reports on the console.
+DSHIM_KERNEL_ARGS=${DSHIM_KERNEL_ARGS:-kasan_multi_shot kmemleak.verbose=1}
+
+# Results of the last pass_run, for the caller.
+PASS_PASSED=0
+PASS_FAILED=0
+PASS_SUITES=0
+PASS_PROBLEMS=()
+PASS_LOGS=()
+
+elapsed() {
+	local s=$(($(date +%s) - $1))
+	if [ "$s" -ge 60 ]; then
+		printf '%dm%02ds' $((s / 60)) $((s % 60))
+	else
+		printf '%ds' "$s"
+	fi
+}
+
+pass_kunitconfig() {
+	case $1 in
+	c) echo "$DSHIM_TOP/kunit/.kunitconfig" ;;
+	rust) echo "$DSHIM_TOP/kunit/rust.kunitconfig" ;;
+	esac
+}
+
+# make options of a pass, one per line.
+pass_make_options() {
+	local bindgen
+	case $1 in
+	c) ;;
+	rust)
+		bindgen=$(dshim_bindgen)
+		[ -n "$bindgen" ] || die "no usable bindgen (>= 0.65.1, not 0.66.x): run make setup"
+		# Debian's rustc: it has the library source the kernel needs
+		# (rustup's toolchain in ~/.cargo/bin comes first in PATH and
+		# has none).
+		printf '%s\n' LLVM=1 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc \
+			RUSTDOC=/usr/bin/rustdoc "BINDGEN=$bindgen"
+		;;
+	esac
+}
+
+# Suite globs, one boot each (kunit.filter_glob takes a single glob).
+pass_globs() {
+	if [ -n "${SUITES:-}" ]; then
+		echo "$SUITES"
+		return
+	fi
+	case $1 in
+	c) echo 'dshim*' ;;
+	rust) printf '%s\n' rust_doctests_kernel 'dshim_rust*' ;;
+	esac
+}
+
+# make's output -> the log file in full; the terminal gets a progress line
+# every 250 objects, errors, and warnings in project code (the rest of
+# the kernel has harmless ones, e.g. clang 14 in asm-generic/io.h).
+build_filter() {
+	local name=$1 log=$2
+	tee "$log" | awk -v name="$name" '
+		/^  [A-Z][A-Z0-9_]* / { n++; if (n % 250 == 0) printf "%s:   ... %d files built (%s)\n", name, n, $2; fflush(); next }
+		/sched_shim|drm_sched_shim|dshim_/ { print; fflush(); next }
+		/: (fatal )?error[: ]|^error|Error [0-9]+|\*\*\*/ { print; fflush(); next }
+		END { printf "%s:   %d files built\n", name, n }'
+}
+
+# A build dir belongs to one kernel tree (make O= leaves a "source"
+# symlink to it there): start afresh when the tree changes.
+claim_build_dir() {
+	local bd=$1 tree=$2 src
+	if [ -L "$bd/source" ]; then
+		src=$(readlink -f "$bd/source")
+		if [ "$src" != "$(readlink -f "$tree")" ]; then
+			msg "$bd was built from another tree ($src): starting it afresh"
+			rm -rf "$bd"
+		fi
+	fi
+	if [ ! -d "$bd" ]; then
+		need_space "$DSHIM_CACHE" 1024 "a kernel build in $bd"
+		mkdir -p "$bd"
+	fi
+}
+
+# pass_build NAME TREE: configure and build; 0 on success.
+pass_build() {
+	local name=$1 tree=$2 bd=$DSHIM_CACHE/build-$1 kc t0 opt
+	local -a mo=() kmo=()
+	kc=$(pass_kunitconfig "$name")
+	[ -f "$kc" ] || die "$kc not found"
+	mapfile -t mo < <(pass_make_options "$name")
+	for opt in "${mo[@]}"; do kmo+=(--make_options "$opt"); done
+	claim_build_dir "$bd" "$tree"
+	mkdir -p "$DSHIM_LOGS"
+
+	msg "$name: configuring ($kc)"
+	if ! (cd "$tree" && "$PYTHON" tools/testing/kunit/kunit.py config \
+		--arch=um --build_dir="$bd" --kunitconfig="$kc" "${kmo[@]}") \
+		>"$DSHIM_LOGS/$name-config.log" 2>&1; then
+		sed 's/^/    /' "$DSHIM_LOGS/$name-config.log" | tail -n 30
+		PASS_PROBLEMS+=("$name: configuration failed (log: $DSHIM_LOGS/$name-config.log)")
+		return 1
+	fi
+
+	t0=$(date +%s)
+	msg "$name: building $bd (${mo[*]:-gcc}; cold: a few minutes, warm: seconds)"
+	if ! make -C "$tree" ARCH=um O="$bd" --jobs="$JOBS" "${mo[@]}" all 2>&1 |
+		build_filter "$name" "$DSHIM_LOGS/$name-build.log"; then
+		echo "$name: build failed; errors from $DSHIM_LOGS/$name-build.log:"
+		grep -E -B2 -A3 ': (fatal )?error[: ]|^error|Error [0-9]+' "$DSHIM_LOGS/$name-build.log" |
+			head -n 40 | sed 's/^/    /'
+		PASS_PROBLEMS+=("$name: build failed (log: $DSHIM_LOGS/$name-build.log)")
+		return 1
+	fi
+	msg "$name: built in $(elapsed "$t0")"
+}
+
+# pass_boot NAME GLOB INDEX [FILE]: boot once with a suite glob; sets
+# BOOT_LOG and BOOT_RC. kunit.py's view of the results (shown by
+# pass_judge) goes to FILE (default: the terminal).
+#
+# The kernel is started directly, not through kunit.py exec, which always
+# halts right after the suites: here the built-in suites run, then
+# scripts/uml-init.sh runs as PID 1 (root = the host's / via hostfs,
+# read-only) to make kmemleak scan, and powers off. kunit.py parse then
+# shows the results.
+pass_boot() {
+	local name=$1 glob=$2 i=$3 out=${4:-} bd=$DSHIM_CACHE/build-$1 rc=0 t0
+	local -a kargs=()
+	read -ra kargs <<<"$DSHIM_KERNEL_ARGS"
+	case $DSHIM_SCRIPTS$DSHIM_CACHE in
+	*[[:space:]]*) die "the project path '$DSHIM_TOP' or DSHIM_CACHE '$DSHIM_CACHE' contains whitespace; the test kernel's command line cannot take it" ;;
+	esac
+	mkdir -p "$DSHIM_CACHE/uml"
+	kargs+=("kunit.filter_glob=$glob" kunit.enable=1 mem=1G console=tty
+		"uml_dir=$DSHIM_CACHE/uml/"
+		root=/dev/root rootfstype=hostfs rootflags=/ ro
+		"init=$DSHIM_SCRIPTS/uml-init.sh")
+	BOOT_LOG=$DSHIM_LOGS/$name-$i.log
+	rm -f "$BOOT_LOG"
+	t0=$(date +%s)
+	msg "$name: booting UML, suites '$glob'"
+	# SIGKILL, not SIGTERM: UML's orderly shutdown from a signal, in the
+	# middle of a test, prints lockdep/RCU splats of its own.
+	(cd "$bd" && exec timeout -s KILL "$DSHIM_TIMEOUT" ./linux "${kargs[@]}") \
+		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "dshim: the kernel did not finish within DSHIM_TIMEOUT=$DSHIM_TIMEOUT s: killed" >>"$BOOT_LOG"
+	fi
+	msg "$name: boot finished in $(elapsed "$t0") (exit $rc); kernel log: $BOOT_LOG"
+	BOOT_RC=$rc
+	BOOT_OUT=$out
+}
+
+# kunit.py's summary of BOOT_LOG, to BOOT_OUT or the terminal.
+show_results() {
+	# (Not >/dev/stdout: that would truncate a log file stdout goes to.)
+	if [ -n "$BOOT_OUT" ]; then exec 8>"$BOOT_OUT"; else exec 8>&1; fi
+	(cd "$(dshim_tree)" && "$PYTHON" tools/testing/kunit/kunit.py parse "$BOOT_LOG") >&8 2>&1 || true
+	exec 8>&-
+}
+
+# pass_judge NAME GLOB OPTIONAL: count results and scan BOOT_LOG.
+# OPTIONAL=1: a glob that matches no suite is not an error.
+pass_judge() {
+	local name=$1 glob=$2 optional=$3 counts p f s c n k line scan
+	local -a allow=()
+	[ "${DSHIM_ALLOW_SKIP:-0}" = 1 ] && allow=(--allow-skip)
+	counts=$("$PYTHON" "$DSHIM_SCRIPTS/ktap-count.py" "${allow[@]}" "$BOOT_LOG" || true)
+	read -r p f s c n <<<"$(head -n 1 <<<"$counts")"
+	if ! [[ "$p $f $s $c $n" =~ ^[0-9]+\ [0-9]+\ [0-9]+\ [0-9]+\ [0-9]+$ ]]; then
+		p=0 f=0 s=0 c=1 n=0
+		counts=$'x\ncrashed: cannot count results in '"$BOOT_LOG"
+	fi
+	while IFS= read -r line; do
+		if [ "${DSHIM_ALLOW_SKIP:-0}" = 1 ] && [[ $line == skipped:* ]]; then
+			msg "$name: $line (allowed: DSHIM_ALLOW_SKIP=1)"
+		else
+			PASS_PROBLEMS+=("$name: $line")
+		fi
+	done < <(tail -n +2 <<<"$counts")
+
+	if [ "$n" != 0 ] || [ "$c" != 0 ] || [ "$optional" != 1 ]; then
+		show_results
+	fi
+	if [ "$n" = 0 ] && [ "$c" = 0 ]; then
+		if [ "$optional" = 1 ]; then
+			msg "$name: no suite matches '$glob' (yet): nothing to run"
+		else
+			PASS_PROBLEMS+=("$name: no suite matches '$glob'")
+			f=$((f + 1))
+		fi
+	fi
+	if [ "$BOOT_RC" = 124 ] || [ "$BOOT_RC" = 137 ]; then
+		PASS_PROBLEMS+=("$name: timeout: the kernel was killed after DSHIM_TIMEOUT=$DSHIM_TIMEOUT s")
+		[ "$c" != 0 ] || f=$((f + 1))
+	elif [ "$BOOT_RC" != 0 ] && [ "$c" = 0 ]; then
+		PASS_PROBLEMS+=("$name: the kernel exited with status $BOOT_RC (see $BOOT_LOG)")
+		f=$((f + 1))
+	fi
+	if [ "$c" != 0 ]; then
+		f=$((f + 1)) # the crash itself
+	fi
+	if [ "${DSHIM_ALLOW_SKIP:-0}" = 1 ]; then
+		p=$((p + s))
+	else
+		f=$((f + s))
+	fi
+
+	# Every splat is one more failure, whatever KUnit said.
+	scan=$("$PYTHON" "$DSHIM_SCRIPTS/scan-log.py" "$BOOT_LOG" || true)
+	if [ -n "$scan" ]; then
+		printf '%s\n' "$scan"
+		k=$(grep -c '^scan-log: .* at ' <<<"$scan" || true)
+		PASS_PROBLEMS+=("$name: $k kernel debug splat(s) in $BOOT_LOG (shown above)")
+		f=$((f + k))
+	fi
+	PASS_PASSED=$((PASS_PASSED + p))
+	PASS_FAILED=$((PASS_FAILED + f))
+	PASS_SUITES=$((PASS_SUITES + n))
+	PASS_LOGS+=("$BOOT_LOG")
+}
+
+# pass_run NAME: build, boot every glob, judge; sets PASS_*.
+pass_run() {
+	local name=$1 tree i=0 optional globs glob
+	tree=$(dshim_tree)
+	PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=0 PASS_PROBLEMS=() PASS_LOGS=()
+	if ! pass_build "$name" "$tree"; then
+		PASS_FAILED=1
+		return
+	fi
+	globs=$(pass_globs "$name")
+	# With several default globs, any one may match nothing (yet); so may
+	# a SUITES glob in one of several passes (check.sh then checks that
+	# some pass ran something).
+	optional=${DSHIM_SUITES_OPTIONAL:-0}
+	[ "$(wc -l <<<"$globs")" -gt 1 ] && optional=1
+	while IFS= read -r glob; do
+		i=$((i + 1))
+		pass_boot "$name" "$glob" "$i"
+		pass_judge "$name" "$glob" "$optional"
+	done <<<"$globs"
+	if [ "$optional" = 1 ] && [ -z "${SUITES:-}" ] && [ "$PASS_SUITES" = 0 ] &&
+		[ "$PASS_FAILED" = 0 ]; then
+		PASS_PROBLEMS+=("$name: no suite matches any of: $(tr '\n' ' ' <<<"$globs")")
+		PASS_FAILED=1
+	fi
+}
