@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# drm-sched-shim entry points. Each target installs and prepares what is
+# missing by itself; see `make help` and README.rst.
+#
+# This file is for the project's top level only: inside the kernel tree
+# the shim is built through Kbuild (drivers/gpu/drm/sched_shim/Kbuild).
+
+SHELL := /bin/bash
+
+# Settings, all optional (make VAR=value target):
+#   KSRC=/path     your own kernel tree (>= 6.12) instead of Debian's
+#   DSHIM_CACHE=   cache dir (tree, builds, logs); ~/.cache/drm-sched-shim
+#   PASS=c|rust    run one pass of `make check` only
+#   SUITES=glob    KUnit suite glob, e.g. SUITES='dshim_fence*'
+#   JOBS=n         parallel build jobs (default: number of CPUs)
+export KSRC DSHIM_CACHE PASS SUITES JOBS
+
+S := scripts
+
+.PHONY: help setup tree check demo selftest lint clean distclean
+
+help:
+	@echo 'drm-sched-shim: an ownership-explicit wrapper around the DRM GPU scheduler'
+	@echo
+	@echo 'Targets:'
+	@echo '  demo       build the C kernel and run the dshim_demo* KUnit suites,'
+	@echo '             printing what they do (the main command)'
+	@echo '  check      run every test: log-scanner self-test, the C pass (gcc,'
+	@echo '             KASAN, lockdep, debug objects) and the Rust pass (LLVM,'
+	@echo '             Rust doctests); ends with "N passed, M failed"'
+	@echo '  setup      install missing Debian packages and bindgen-cli'
+	@echo '  tree       unpack the kernel tree and overlay the project into it'
+	@echo '  selftest   the log scanner self-test only (no kernel)'
+	@echo '  lint       shellcheck the scripts, render README.rst'
+	@echo '  clean      remove the kernel build dirs and logs (keeps the tree)'
+	@echo '  distclean  remove the whole cache (tree, builds, bindgen); with'
+	@echo '             KSRC=, also take the overlay out of that tree'
+	@echo
+	@echo 'Variables: KSRC=/path/to/linux (>= 6.12), DSHIM_CACHE=dir,'
+	@echo '  PASS=c|rust, SUITES=glob, JOBS=n'
+	@echo "Cache: $${DSHIM_CACHE:-$$HOME/.cache/drm-sched-shim}"
+
+setup:
+	@$(S)/setup.sh
+
+tree:
+	@$(S)/setup.sh --check || $(S)/setup.sh
+	@$(S)/prepare-tree.sh
+
+check:
+	@$(S)/check.sh
+
+demo:
+	@$(S)/demo.sh
+
+selftest:
+	@$(S)/scan-log-selftest.sh
+
+lint:
+	shellcheck $(S)/*.sh .ci/run
+	rst2html --halt=warning README.rst >/dev/null
+	@echo 'lint: clean'
+
+clean:
+	@$(S)/clean.sh
+
+distclean:
+	@$(S)/clean.sh --all
