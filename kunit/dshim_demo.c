@@ -40,7 +40,7 @@ static void dshim_demo_killed_process(struct kunit *test)
 	};
 	struct dma_fence *fences[DEMO_QUEUES * DEMO_JOBS];
 	struct dshim_queue *queues[DEMO_QUEUES];
-	struct dma_fence *prev = NULL;
+	struct dma_fence *prev;
 	int threads, q, j, n = 0;
 	char buf[96];
 
@@ -58,29 +58,29 @@ static void dshim_demo_killed_process(struct kunit *test)
 	demo_stats(test, "  after creation:");
 
 	kunit_info(test,
-		   "step 2: it submits %d jobs per queue; each queue's first job waits for the previous queue's last\n",
+		   "step 2: it submits %d jobs per queue; each queue's first job waits for the previous queue's first, the last job of each runs for 10 s\n",
 		   DEMO_JOBS);
 	for (q = 0; q < DEMO_QUEUES; q++) {
 		for (j = 0; j < DEMO_JOBS; j++) {
 			struct dshim_job *job;
 
-			/* the first job of each queue runs for 10 s */
 			job = mock_job_create(test, ctx,
 					      dshim_queue_entity(queues[q]),
-					      j ? 1000 : 10 * USEC_PER_SEC);
+					      j == DEMO_JOBS - 1 ?
+					      10 * USEC_PER_SEC : 1000);
 			KUNIT_ASSERT_FALSE(test, IS_ERR(job));
-			if (!j && prev) {
-				int ret = dshim_job_add_dependency(job,
-							dma_fence_get(prev));
-
-				KUNIT_EXPECT_EQ(test, ret, 0);
+			if (!j && q) {
+				prev = dma_fence_get(fences[n - DEMO_JOBS]);
+				KUNIT_EXPECT_EQ(test,
+						dshim_job_add_dependency(job, prev),
+						0);
 			}
 			fences[n] = dshim_job_submit(job);
 			KUNIT_ASSERT_FALSE(test, IS_ERR(fences[n]));
-			prev = fences[n++];
+			n++;
 		}
 	}
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, n));
 	kunit_info(test, "  jobs on the hardware: %u, run so far: %d\n",
 		   mock_hw_count(ctx), atomic_read(&ctx->runs));
 	demo_stats(test, "  while running:");
@@ -93,7 +93,7 @@ static void dshim_demo_killed_process(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[n]));
 	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, n));
 	kunit_info(test,
-		   "  all %zu fences signalled: %d jobs reached the hardware, %d of them were cancelled there, %d jobs freed (each exactly once)\n",
+		   "  all %zu fences signalled: %d jobs reached the hardware, cancelled there: %d, jobs freed: %d (each exactly once)\n",
 		   ARRAY_SIZE(fences), atomic_read(&ctx->runs),
 		   atomic_read(&ctx->cancels), atomic_read(&ctx->frees));
 
@@ -102,7 +102,7 @@ static void dshim_demo_killed_process(struct kunit *test)
 	dshim_test_expect_stats(test, &(struct dshim_stats){
 		.fences = ARRAY_SIZE(fences), .timelines = DEMO_QUEUES + 1 });
 	demo_stats(test, "  with only fences left:");
-	for (n = 0; n < ARRAY_SIZE(fences); n += DEMO_JOBS) {
+	for (n = DEMO_JOBS - 1; n < ARRAY_SIZE(fences); n += DEMO_JOBS) {
 		struct seq_file m = { .buf = buf, .size = sizeof(buf) - 1 };
 
 		memset(buf, 0, sizeof(buf));
