@@ -446,11 +446,20 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_sched *sched = job->entity->sched;
 	enum dshim_timeout_status status = DSHIM_TIMEOUT_CONTINUE;
+	bool on_hw;
 
 	/* once the job is back on the list it may be freed, and the rest */
 	dshim_sched_ref(sched);
 
-	if (sched->ops->timedout)
+	/*
+	 * drm_sched arms the timer before it calls run_job, so it may fire
+	 * while run is still running, or for a job run did not give a
+	 * hardware fence. The driver hears only of jobs on its hardware.
+	 */
+	spin_lock(&sched->lock);
+	on_hw = !list_empty(&job->hw_link);
+	spin_unlock(&sched->lock);
+	if (on_hw && sched->ops->timedout)
 		status = sched->ops->timedout(job);
 
 	/*

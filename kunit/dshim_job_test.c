@@ -355,6 +355,35 @@ static void dshim_job_timeout_continue(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+/*
+ * Regression: drm_sched arms the timeout before it calls run, so it can
+ * fire while run is still running; the driver must not hear of a job that
+ * is not on its hardware yet.
+ */
+static void dshim_job_timeout_during_run(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "slowrun", &mock_ops, 4,
+					       5);
+	struct mock_job *mj = mock_job_alloc(ctx, 0);
+	struct dshim_job *job;
+	struct dma_fence *fence;
+
+	KUNIT_ASSERT_NOT_NULL(test, mj);
+	mj->run_sleep_ms = 50;
+	job = dshim_job_create(dshim_queue_entity(queue), 1, mj);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	atomic_inc(&ctx->created);
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, 0);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->timeouts), 0);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
 /* Dropping a queue cancels its hardware jobs through the driver. */
 static void dshim_job_cancel_on_put(struct kunit *test)
 {
@@ -477,6 +506,7 @@ static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_dependency_error),
 	KUNIT_CASE(dshim_job_timeout_ban),
 	KUNIT_CASE(dshim_job_timeout_continue),
+	KUNIT_CASE(dshim_job_timeout_during_run),
 	KUNIT_CASE(dshim_job_cancel_on_put),
 	KUNIT_CASE(dshim_job_no_cancel_op),
 	KUNIT_CASE(dshim_job_kill_queued),

@@ -26,6 +26,13 @@ static void mock_maybe_drop(struct mock_ctx *ctx, enum mock_where where)
 		mock_drop_refs(ctx);
 }
 
+/* Drop the job's parked queue reference if this is its place. */
+static void mock_job_maybe_drop(struct mock_job *mj, enum mock_where where)
+{
+	if (mj->drop_where == where)
+		dshim_queue_put(xchg(&mj->drop_queue, NULL));
+}
+
 /* Signal the job's hardware fence unless it already is. Any context. */
 static void mock_job_complete(struct mock_job *mj, int error)
 {
@@ -35,7 +42,8 @@ static void mock_job_complete(struct mock_job *mj, int error)
 	spin_lock_irqsave(&ctx->lock, flags);
 	list_del_init(&mj->link);
 	spin_unlock_irqrestore(&ctx->lock, flags);
-	dshim_hw_fence_signal(mj->hw_fence, error);
+	if (mj->hw_fence)
+		dshim_hw_fence_signal(mj->hw_fence, error);
 }
 
 static enum hrtimer_mode mock_timer_mode(struct mock_ctx *ctx)
@@ -51,6 +59,8 @@ static enum hrtimer_restart mock_job_timer(struct hrtimer *timer)
 
 	mock_job_complete(mj, mj->hw_error);
 	mock_maybe_drop(ctx, in_hardirq() ? MOCK_IN_HARDIRQ : MOCK_IN_SOFTIRQ);
+	mock_job_maybe_drop(mj, in_hardirq() ? MOCK_IN_HARDIRQ :
+					       MOCK_IN_SOFTIRQ);
 	return HRTIMER_NORESTART;
 }
 
@@ -63,6 +73,9 @@ static struct dma_fence *mock_run(struct dshim_job *job)
 
 	atomic_inc(&ctx->runs);
 	mock_maybe_drop(ctx, MOCK_IN_RUN);
+	mock_job_maybe_drop(mj, MOCK_IN_RUN);
+	if (mj->run_sleep_ms)
+		msleep(mj->run_sleep_ms);
 	if (mj->run_error)
 		return ERR_PTR(mj->run_error);
 	if (mj->duration_us == MOCK_NO_FENCE)
@@ -94,6 +107,7 @@ static enum dshim_timeout_status mock_timedout(struct dshim_job *job)
 	if (ctx->timeout_error)
 		mock_job_complete(mj, ctx->timeout_error);
 	mock_maybe_drop(ctx, MOCK_IN_TIMEDOUT);
+	mock_job_maybe_drop(mj, MOCK_IN_TIMEDOUT);
 	return ctx->timeout_status;
 }
 
@@ -109,6 +123,7 @@ static void mock_cancel(struct dshim_job *job)
 	usleep_range(200, 400);
 	atomic_inc(&mj->ctx->cancels);
 	mock_maybe_drop(mj->ctx, MOCK_IN_CANCEL);
+	mock_job_maybe_drop(mj, MOCK_IN_CANCEL);
 }
 
 static void mock_free(struct dshim_job *job)
@@ -121,6 +136,8 @@ static void mock_free(struct dshim_job *job)
 	spin_lock_irqsave(&ctx->lock, flags);
 	list_del_init(&mj->link);
 	spin_unlock_irqrestore(&ctx->lock, flags);
+	/* a job that never got to its drop place drops here */
+	dshim_queue_put(xchg(&mj->drop_queue, NULL));
 	dma_fence_put(mj->hw_fence);
 	kfree(mj);
 

@@ -77,8 +77,11 @@ struct mock_ctx {
  * @link: in &mock_ctx.on_hw while on the hardware
  * @timer: completes the job after @duration_us
  * @duration_us: run time, or %MOCK_HANG, %MOCK_NO_FENCE
+ * @run_sleep_ms: run sleeps this long before it starts the job
  * @run_error: if set, run returns ERR_PTR(@run_error)
  * @hw_error: error the hardware fence signals with on completion
+ * @drop_where: where to drop @drop_queue; free drops it at the latest
+ * @drop_queue: a queue reference this job's callbacks drop
  */
 struct mock_job {
 	struct mock_ctx *ctx;
@@ -86,8 +89,11 @@ struct mock_job {
 	struct list_head link;
 	struct hrtimer timer;
 	u32 duration_us;
+	u32 run_sleep_ms;
 	int run_error;
 	int hw_error;
+	enum mock_where drop_where;
+	struct dshim_queue *drop_queue;
 };
 
 extern const struct dshim_sched_ops mock_ops;
