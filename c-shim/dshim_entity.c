@@ -4,7 +4,6 @@
  */
 
 #include <linux/err.h>
-#include <linux/jiffies.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -79,6 +78,13 @@ void dshim_entity_unref(struct dshim_entity *entity)
 bool dshim_entity_is_killed(const struct dshim_entity *entity)
 {
 	return test_bit(DSHIM_ENTITY_KILLED, &entity->flags);
+}
+
+/* Killed itself, or its scheduler shut down: takes no more jobs. */
+bool dshim_entity_is_closed(const struct dshim_entity *entity)
+{
+	return dshim_entity_is_killed(entity) ||
+	       dshim_sched_is_shutdown(entity->sched);
 }
 
 /**
@@ -236,11 +242,8 @@ int dshim_entity_wait_idle(struct dshim_entity *entity,
 	might_sleep();
 	if (DSHIM_BAD_HANDLE(entity))
 		return -EINVAL;
-	if (!wait_event_timeout(entity->sched->idle_wq,
-				!atomic_read(&entity->num_jobs),
-				msecs_to_jiffies(timeout_ms)))
-		return -ETIMEDOUT;
-	return 0;
+	return dshim_sched_wait_for_jobs(entity->sched, &entity->num_jobs,
+					 timeout_ms);
 }
 EXPORT_SYMBOL_GPL(dshim_entity_wait_idle);
 

@@ -65,15 +65,15 @@ static void dshim_job_release_payload(struct dshim_job *job)
 {
 	struct dshim_entity *entity = job->entity;
 	struct dshim_sched *sched = entity->sched;
+	bool entity_idle;
 
 	drm_sched_job_cleanup(&job->base);
 	sched->ops->free(job);
 	set_bit(DSHIM_JOB_FREED, &job->flags);
 
 	/* the job's memory reference keeps both alive across the wake-up */
-	atomic_dec(&entity->num_jobs);
-	if (atomic_dec_and_test(&sched->num_jobs) ||
-	    !atomic_read(&entity->num_jobs))
+	entity_idle = atomic_dec_and_test(&entity->num_jobs);
+	if (atomic_dec_and_test(&sched->num_jobs) || entity_idle)
 		wake_up_all(&sched->idle_wq);
 }
 
@@ -121,7 +121,7 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 			 "job credits %u not in 1..%u\n", credits,
 			 sched->base.credit_limit))
 		return ERR_PTR(-EINVAL);
-	if (dshim_entity_is_killed(entity) || dshim_sched_is_shutdown(sched))
+	if (dshim_entity_is_closed(entity))
 		return ERR_PTR(-ESHUTDOWN);
 
 	job = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*job), GFP_KERNEL);
@@ -294,8 +294,7 @@ struct dma_fence *dshim_job_submit(struct dshim_job *job)
 
 	entity = job->entity;
 	mutex_lock(&entity->submit_lock);
-	if (dshim_entity_is_killed(entity) ||
-	    dshim_sched_is_shutdown(entity->sched)) {
+	if (dshim_entity_is_closed(entity)) {
 		mutex_unlock(&entity->submit_lock);
 		dshim_job_put(job);
 		return ERR_PTR(-ESHUTDOWN);
@@ -414,7 +413,7 @@ struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 	bool cancel;
 	int error;
 
-	if (dshim_entity_is_killed(entity) || dshim_sched_is_shutdown(sched))
+	if (dshim_entity_is_closed(entity))
 		return ERR_PTR(-ECANCELED);
 	error = dshim_job_dependency_error(job);
 	if (error)
@@ -430,9 +429,7 @@ struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 	 */
 	spin_lock(&sched->lock);
 	list_add_tail(&job->hw_link, &sched->hw_jobs);
-	cancel = sched->ops->cancel &&
-		 (dshim_entity_is_killed(entity) ||
-		  dshim_sched_is_shutdown(sched)) &&
+	cancel = sched->ops->cancel && dshim_entity_is_closed(entity) &&
 		 dshim_job_claim_cancel(job);
 	spin_unlock(&sched->lock);
 	if (cancel)

@@ -256,12 +256,22 @@ int dshim_sched_wait_idle(struct dshim_sched *sched, unsigned int timeout_ms)
 	might_sleep();
 	if (DSHIM_BAD_HANDLE(sched))
 		return -EINVAL;
-	if (!wait_event_timeout(sched->idle_wq, !atomic_read(&sched->num_jobs),
+	return dshim_sched_wait_for_jobs(sched, &sched->num_jobs, timeout_ms);
+}
+EXPORT_SYMBOL_GPL(dshim_sched_wait_idle);
+
+/*
+ * Wait until @num_jobs (the scheduler's or one of its entities' job count)
+ * drops to zero; dshim_job_release_payload() wakes @sched's idle_wq.
+ */
+int dshim_sched_wait_for_jobs(struct dshim_sched *sched, atomic_t *num_jobs,
+			      unsigned int timeout_ms)
+{
+	if (!wait_event_timeout(sched->idle_wq, !atomic_read(num_jobs),
 				msecs_to_jiffies(timeout_ms)))
 		return -ETIMEDOUT;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(dshim_sched_wait_idle);
 
 /**
  * dshim_sched_priv() - driver data of a scheduler

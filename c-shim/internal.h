@@ -198,6 +198,8 @@ void dshim_sched_unref(struct dshim_sched *sched);
 void dshim_sched_cancel_hw_jobs(struct dshim_sched *sched,
 				struct dshim_entity *entity);
 bool dshim_sched_is_shutdown(const struct dshim_sched *sched);
+int dshim_sched_wait_for_jobs(struct dshim_sched *sched, atomic_t *num_jobs,
+			      unsigned int timeout_ms);
 
 /* dshim_entity.c */
 
@@ -239,6 +241,7 @@ struct dshim_entity {
 void dshim_entity_ref(struct dshim_entity *entity);
 void dshim_entity_unref(struct dshim_entity *entity);
 bool dshim_entity_is_killed(const struct dshim_entity *entity);
+bool dshim_entity_is_closed(const struct dshim_entity *entity);
 
 /* dshim_queue.c */
 

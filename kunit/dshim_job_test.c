@@ -100,9 +100,8 @@ static void dshim_job_fence_error(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, mj);
 	mj->run_error = c->run_error;
 	mj->hw_error = c->hw_error;
-	job = dshim_job_create(dshim_queue_entity(queue), 1, mj);
+	job = mock_job_wrap(ctx, dshim_queue_entity(queue), mj);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
-	atomic_inc(&ctx->created);
 	fence = dshim_job_submit(job);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
 
@@ -371,9 +370,8 @@ static void dshim_job_timeout_during_run(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, mj);
 	mj->run_sleep_ms = 50;
-	job = dshim_job_create(dshim_queue_entity(queue), 1, mj);
+	job = mock_job_wrap(ctx, dshim_queue_entity(queue), mj);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
-	atomic_inc(&ctx->created);
 	fence = dshim_job_submit(job);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));

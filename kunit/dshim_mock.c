@@ -16,8 +16,6 @@
 void mock_drop_refs(struct mock_ctx *ctx)
 {
 	dshim_queue_put(xchg(&ctx->drop.queue, NULL));
-	dshim_entity_put(xchg(&ctx->drop.entity, NULL));
-	dshim_sched_put(xchg(&ctx->drop.sched, NULL));
 }
 
 static void mock_maybe_drop(struct mock_ctx *ctx, enum mock_where where)
@@ -203,21 +201,32 @@ struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us)
 	return mj;
 }
 
-/* A job with a mock payload; the payload is freed by the job's free. */
-struct dshim_job *mock_job_create(struct kunit *test, struct mock_ctx *ctx,
-				  struct dshim_entity *entity, u32 duration_us)
+/*
+ * A job carrying @mj, which from now on the job's free releases (or this
+ * function, if no job could be created).
+ */
+struct dshim_job *mock_job_wrap(struct mock_ctx *ctx,
+				struct dshim_entity *entity,
+				struct mock_job *mj)
 {
-	struct mock_job *mj = mock_job_alloc(ctx, duration_us);
-	struct dshim_job *job;
+	struct dshim_job *job = dshim_job_create(entity, 1, mj);
 
-	KUNIT_ASSERT_NOT_NULL(test, mj);
-	job = dshim_job_create(entity, 1, mj);
 	if (IS_ERR(job)) {
 		kfree(mj);
 		return job;
 	}
 	atomic_inc(&ctx->created);
 	return job;
+}
+
+/* A job with a mock payload; the payload is freed by the job's free. */
+struct dshim_job *mock_job_create(struct kunit *test, struct mock_ctx *ctx,
+				  struct dshim_entity *entity, u32 duration_us)
+{
+	struct mock_job *mj = mock_job_alloc(ctx, duration_us);
+
+	KUNIT_ASSERT_NOT_NULL(test, mj);
+	return mock_job_wrap(ctx, entity, mj);
 }
 
 /* Create and submit a job; returns its fence (the caller puts it). */

@@ -46,7 +46,7 @@ enum mock_where {
  * @cancels: &dshim_sched_ops.cancel calls
  * @timeouts: &dshim_sched_ops.timedout calls
  * @drop_in: where to drop @drop (once)
- * @drop: references the mock drops at @drop_in; any may be NULL
+ * @drop: references the mock drops at @drop_in; may be NULL
  * @timeout_error: if set, timedout signals the job's hardware fence with it
  * @timeout_status: what timedout returns
  */
@@ -63,8 +63,6 @@ struct mock_ctx {
 	enum mock_where drop_in;
 	struct {
 		struct dshim_queue *queue;
-		struct dshim_sched *sched;
-		struct dshim_entity *entity;
 	} drop;
 	int timeout_error;
 	enum dshim_timeout_status timeout_status;
@@ -104,6 +102,9 @@ void mock_ctx_fini(struct mock_ctx *ctx);
 struct dshim_sched_desc mock_desc(struct mock_ctx *ctx, const char *name);
 
 struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us);
+struct dshim_job *mock_job_wrap(struct mock_ctx *ctx,
+				struct dshim_entity *entity,
+				struct mock_job *mj);
 struct dshim_job *mock_job_create(struct kunit *test, struct mock_ctx *ctx,
 				  struct dshim_entity *entity, u32 duration_us);
 struct dma_fence *mock_submit(struct kunit *test, struct mock_ctx *ctx,

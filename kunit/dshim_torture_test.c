@@ -22,7 +22,6 @@
 #include <linux/moduleparam.h>
 #include <linux/prandom.h>
 #include <linux/random.h>
-#include <linux/slab.h>
 
 #include "dshim_test.h"
 
@@ -133,13 +132,11 @@ static void torture_job(struct torture_thread *th, struct dshim_queue *queue,
 	else if (kind >= 98)
 		mj->run_error = -EIO;
 
-	job = dshim_job_create(dshim_queue_entity(queue), 1, mj);
+	job = mock_job_wrap(ctx, dshim_queue_entity(queue), mj);
 	if (IS_ERR(job)) {
-		kfree(mj);
 		atomic_long_inc(&t->refused);
 		return;
 	}
-	atomic_inc(&ctx->created);
 
 	if (!*parked && mj->duration_us != MOCK_HANG && !rnd_below(th, 8)) {
 		static const enum mock_where places[] = {
