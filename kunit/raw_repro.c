@@ -136,7 +136,7 @@ static bool raw_wait_freed(struct raw_queue *q)
 	while (kref_read(&q->ref) > 1) {
 		if (time_after(jiffies, end))
 			return false;
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 	return true;
 }
