@@ -24,7 +24,7 @@ DSHIM_PROG=${DSHIM_PROG:-$(basename "$0" .sh)}
 DSHIM_PACKAGES=(
 	linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
 	python3 rustc-web rust-web-src libclang-dev clang lld sparse
-	shellcheck python3-docutils
+	shellcheck python3-docutils python3-sphinx
 )
 
 msg() { printf '%s: %s\n' "$DSHIM_PROG" "$*"; }

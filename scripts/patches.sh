@@ -15,7 +15,9 @@
 #       rust: drm: add an abstraction over the DRM scheduler shim
 #       drm/sched-shim: add documentation
 #     written by git format-patch, with a cover letter, to build/patches/.
-#  3. checkpatch.pl --strict on every patch (commit messages included).
+#  3. checkpatch.pl --strict on every patch (commit messages included),
+#     and the documentation page through Sphinx with the kernel's
+#     kernel-doc extension, warnings as errors.
 #  4. git am of the series onto the base, on a branch of its own; the
 #     result must equal the series' tree. Then that tree is built with
 #     its own drivers/gpu/drm/sched_shim/kunit/.kunitconfig and its KUnit
@@ -279,6 +281,31 @@ else
 	"${G[@]}" am --abort || true
 	step_fail "git am: the series does not apply"
 fi
+
+# The documentation page as the kernel's Sphinx would build it: its
+# kernel-doc extension over the patched tree, warnings as errors.
+docs_check() {
+	local d
+	d=$(mktemp -d)
+	mkdir "$d/src"
+	cp "$tree/Documentation/gpu/drm-sched-shim.rst" "$d/src/index.rst"
+	cat >"$d/src/conf.py" <<EOF
+import sys
+sys.path.insert(0, '$tree/Documentation/sphinx')
+extensions = ['kerneldoc']
+kerneldoc_bin = '$tree/scripts/kernel-doc'
+kerneldoc_srctree = '$tree'
+project = 'drm-sched-shim'
+EOF
+	if sphinx-build -q -W -b html "$d/src" "$d/out" >"$d/log" 2>&1; then
+		step_ok "Documentation/gpu/drm-sched-shim.rst: sphinx-build -W clean"
+	else
+		sed 's/^/    /' "$d/log" | tail -n 20
+		step_fail "Documentation/gpu/drm-sched-shim.rst: sphinx-build -W"
+	fi
+	rm -rf "$d"
+}
+docs_check
 
 if [ "${PATCHES_VERIFY:-1}" = 1 ] && [ "$failed" = 0 ]; then
 	PASS_PROBLEMS=()
