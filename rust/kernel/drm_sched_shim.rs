@@ -8,18 +8,94 @@
 //! This module is its safe Rust abstraction; the raw functions remain
 //! reachable as `kernel::bindings::dshim_*`.
 //!
+//! - [`Queue`] (a scheduler and its one entity), [`Scheduler`] and
+//!   [`Entity`]: counted handles ([`ARef`]); dropping the last reference
+//!   shuts down or kills without waiting, from any context.
+//! - [`Job`]: created, dependencies added, submitted, as a typestate;
+//!   its driver data `T` is owned by the shim and dropped exactly once.
+//! - [`JobOps`]: the driver's callbacks (`run`, `timed_out`, `cancel`),
+//!   implemented by `T`; `free` is `T`'s [`Drop`].
 //! - [`Fence`]: the fences jobs return, which reference only a small
 //!   timeline, never the scheduler; [`HwTimeline`] and [`HwFence`]: the
 //!   driver's hardware fences, so that no driver implements
 //!   `dma_fence_ops`.
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
+//!
+//! # Examples
+//!
+//! A driver with one queue per userspace queue: its job data holds the
+//! hardware fence the "interrupt handler" (here, the test itself) signals.
+//! The process dies with a job still on the hardware: the driver drops
+//! everything at once, without waiting, and the fence it exported lives on.
+//!
+//! ```
+//! use kernel::{c_str, new_spinlock, sync::SpinLock, types::ARef};
+//! use kernel::drm_sched_shim::{self as dshim, Fence, HwFence, HwTimeline, JobOps, Queue,
+//!                              SchedulerOptions};
+//! use kernel::macros::{pin_data, vtable};
+//!
+//! #[pin_data]
+//! struct MyJob {
+//!     ring: ARef<HwTimeline>,
+//!     #[pin]
+//!     hw_fence: SpinLock<Option<ARef<HwFence>>>,
+//! }
+//!
+//! #[vtable]
+//! impl JobOps for MyJob {
+//!     fn run(&self) -> Result<Option<ARef<Fence>>> {
+//!         let hw = self.ring.new_fence()?;
+//!         let fence = hw.fence();
+//!         *self.hw_fence.lock() = Some(hw); // the ring now runs the job
+//!         Ok(Some(fence))
+//!     }
+//!
+//!     fn cancel(&self) {
+//!         let hw = self.hw_fence.lock().take(); // not signalled under our lock
+//!         if let Some(hw) = hw {
+//!             let _ = hw.signal(Err(dshim::code::ecanceled()));
+//!         }
+//!     }
+//! }
+//!
+//! // open
+//! let ring = HwTimeline::new(c_str!("my-ring"))?;
+//! let opts = SchedulerOptions { timeout_ms: 5000, ..SchedulerOptions::new(c_str!("my-q"), 64) };
+//! let queue = Queue::<MyJob>::new(&opts)?;
+//!
+//! // submit ioctl
+//! let job_ring = ring.clone();
+//! let job = queue.new_job(1, try_pin_init!(MyJob {
+//!     ring: job_ring,
+//!     hw_fence <- new_spinlock!(None),
+//! }? Error))?;
+//! let out_fence = job.ready().submit()?;
+//!
+//! // postclose of a killed process: no waiting, no ordering
+//! drop(queue);
+//! drop(ring);
+//!
+//! // The job was cancelled on the hardware; its fence outlives everything.
+//! out_fence.wait_timeout(5000)?;
+//! assert_eq!(out_fence.result().unwrap().map_err(|e| e.to_errno()),
+//!            Err(dshim::code::ecanceled().to_errno()));
+//! dshim::flush();
+//! # Ok::<(), Error>(())
+//! ```
 
 use crate::{bindings, error::Error};
 
 mod fence;
+mod job;
+mod sched;
 
 pub use fence::{Fence, HwFence, HwTimeline};
+pub use job::{Created, Job, JobState, Ready};
+pub use sched::{Entity, JobOps, Queue, Scheduler, SchedulerOptions, TimeoutStatus};
+
+#[cfg(doc)]
+use crate::types::ARef;
 
 /// Error codes the shim reports that 6.12's [`kernel::error::code`] lacks.
 ///
@@ -98,7 +174,7 @@ pub fn stats() -> Stats {
 ///
 /// # Context
 ///
-/// Process context; sleeps. Never from a shim callback.
+/// Process context; sleeps. Never from a [`JobOps`] callback.
 pub fn flush() {
     // SAFETY: Always safe to call from process context.
     unsafe { bindings::dshim_flush() };
