@@ -88,6 +88,8 @@ use crate::{bindings, error::Error};
 
 mod fence;
 mod job;
+#[doc(hidden)]
+pub mod kunit;
 mod sched;
 
 pub use fence::{Fence, HwFence, HwTimeline};
