@@ -107,6 +107,9 @@ impl<T: JobOps> OpsTable<T> {
         unsafe { <Pin<KBox<T>> as ForeignOwnable>::borrow(bindings::dshim_job_priv(job)) }
     }
 
+    /// # Safety
+    ///
+    /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
     unsafe extern "C" fn run(job: *mut bindings::dshim_job) -> *mut bindings::dma_fence {
         // SAFETY: The shim calls `run` on a live job before its `free`.
         let data = unsafe { Self::data(job) };
@@ -118,6 +121,9 @@ impl<T: JobOps> OpsTable<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
     unsafe extern "C" fn timed_out(
         job: *mut bindings::dshim_job,
     ) -> bindings::dshim_timeout_status {
@@ -129,6 +135,9 @@ impl<T: JobOps> OpsTable<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
     unsafe extern "C" fn cancel(job: *mut bindings::dshim_job) {
         // SAFETY: The shim calls `cancel` on a live job and its `free` waits
         // until `cancel` returned.
@@ -136,6 +145,9 @@ impl<T: JobOps> OpsTable<T> {
         data.get_ref().cancel();
     }
 
+    /// # Safety
+    ///
+    /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
     unsafe extern "C" fn free(job: *mut bindings::dshim_job) {
         // SAFETY: The shim calls `free` exactly once per job, after every
         // other callback for it returned; the payload came from
