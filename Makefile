@@ -60,6 +60,7 @@ selftest:
 lint:
 	shellcheck $(S)/*.sh .ci/run
 	rst2html --halt=warning README.rst >/dev/null
+	$(S)/lint-rust.sh
 	@echo 'lint: clean'
 
 clean:
