@@ -26,8 +26,9 @@
 //!
 //! A driver with one queue per userspace queue: its job data holds the
 //! hardware fence the "interrupt handler" (here, the test itself) signals.
-//! The process dies with a job still on the hardware: the driver drops
-//! everything at once, without waiting, and the fence it exported lives on.
+//! The process dies with its job submitted, maybe on the hardware already:
+//! the driver drops everything at once, without waiting, and the fence it
+//! exported lives on.
 //!
 //! ```
 //! use kernel::{c_str, new_spinlock, sync::SpinLock, types::ARef};
@@ -76,7 +77,8 @@
 //! drop(queue);
 //! drop(ring);
 //!
-//! // The job was cancelled on the hardware; its fence outlives everything.
+//! // The job was cancelled, on the hardware or before it got there; its
+//! // fence outlives everything.
 //! out_fence.wait_timeout(5000)?;
 //! assert_eq!(out_fence.result().unwrap().map_err(|e| e.to_errno()),
 //!            Err(dshim::code::ecanceled().to_errno()));
