@@ -14,7 +14,8 @@
 #![forbid(unsafe_code)]
 
 use kernel::drm_sched_shim::{
-    self as dshim, code, Fence, HwFence, HwTimeline, JobOps, Queue, SchedulerOptions, TimeoutStatus,
+    self as dshim, code, Fence, HwFence, HwTimeline, Job, JobOps, Queue, Scheduler,
+    SchedulerOptions, TimeoutStatus,
 };
 use kernel::{
     c_str, new_condvar, new_mutex, new_spinlock,
@@ -450,6 +451,50 @@ fn killed_queue() -> Result {
     Ok(())
 }
 
+/// Rules 1 and 2 with a scheduler of several entities (a hardware ring):
+/// the scheduler's last reference goes while an entity still lives and has
+/// jobs on the hardware and queued. The shutdown kills every entity and
+/// cancels what is on the hardware; the entity handle stays usable (it
+/// refuses jobs) until the driver drops it.
+fn scheduler_dropped_before_entities() -> Result {
+    let base = dshim::stats();
+    let mock = Mock::new()?;
+    let opts = SchedulerOptions {
+        num_priorities: 2,
+        ..SchedulerOptions::new(c_str!("rust-ring"), 2)
+    };
+    let sched = Scheduler::<MockJob>::new(&opts)?;
+    let high = sched.new_entity(0)?;
+    let low = sched.new_entity(1)?;
+    let mut fences = KVec::new();
+    for entity in [&high, &low, &high, &low] {
+        let job = Job::new(entity, 1, MockJob::new(&mock, Run::Hw, None, false))?;
+        fences.push(job.ready().submit()?, GFP_KERNEL)?;
+    }
+    mock.wait_for(|_, on_ring| on_ring == 2)?;
+
+    drop(sched);
+    mock.wait_for(|c, _| c.cancelled == 2)?;
+    let refused = Job::new(&low, 1, MockJob::new(&mock, Run::Hw, None, false));
+    check_eq!(
+        refused.err().map(|e| e.to_errno()),
+        Some(code::eshutdown().to_errno())
+    );
+    high.wait_idle(WAIT_MS)?;
+    low.wait_idle(WAIT_MS)?;
+    mock.wait_all_dropped()?;
+    for f in fences.iter() {
+        check_eq!(fence_errno(f)?, code::ecanceled().to_errno());
+    }
+    let c = mock.counts();
+    check_eq!((c.created, c.ran, c.cancelled), (5, 2, 2));
+    drop(high);
+    drop(low);
+    dshim::flush();
+    check_eq!(live(&dshim::stats()), live(&base));
+    Ok(())
+}
+
 /// A job that hangs on the hardware: `timed_out` signals its hardware
 /// fence with ETIMEDOUT, which reaches the job's fence; the queue carries on.
 fn timeout() -> Result {
@@ -524,6 +569,7 @@ kernel::dshim_kunit_suite!(
         fences_outlive_everything,
         last_ref_dropped_in_callbacks,
         killed_queue,
+        scheduler_dropped_before_entities,
         timeout,
         job_endings,
     ]
