@@ -48,7 +48,8 @@ stage() {
 
 c_files() {
 	(cd "$top" && ls c-shim/*.[ch] include/drm/*.h kunit/*.[ch] \
-		Kconfig Kbuild c-shim/Kbuild kunit/Kbuild 2>/dev/null)
+		rust/helpers/*.c Kconfig Kbuild c-shim/Kbuild kunit/Kbuild \
+		rust/Kbuild 2>/dev/null)
 }
 
 run_checkpatch() {
