@@ -49,6 +49,8 @@ enum mock_where {
  * @drop: references the mock drops at @drop_in; may be NULL
  * @timeout_error: if set, timedout signals the job's hardware fence with it
  * @timeout_status: what timedout returns
+ * @hw_signal: if set, called with &mock_job.id right before the hardware
+ *	signals a job's fence (for the benchmarks' timestamps)
  */
 struct mock_ctx {
 	struct kunit *test;
@@ -66,6 +68,7 @@ struct mock_ctx {
 	} drop;
 	int timeout_error;
 	enum dshim_timeout_status timeout_status;
+	void (*hw_signal)(struct mock_ctx *ctx, unsigned int id);
 };
 
 /**
@@ -80,6 +83,7 @@ struct mock_ctx {
  * @hw_error: error the hardware fence signals with on completion
  * @drop_where: where to drop @drop_queue; free drops it at the latest
  * @drop_queue: a queue reference this job's callbacks drop
+ * @id: free for the test's use (the benchmarks number their jobs)
  */
 struct mock_job {
 	struct mock_ctx *ctx;
@@ -92,6 +96,7 @@ struct mock_job {
 	int hw_error;
 	enum mock_where drop_where;
 	struct dshim_queue *drop_queue;
+	unsigned int id;
 };
 
 extern const struct dshim_sched_ops mock_ops;
@@ -109,6 +114,10 @@ struct dshim_job *mock_job_create(struct kunit *test, struct mock_ctx *ctx,
 				  struct dshim_entity *entity, u32 duration_us);
 struct dma_fence *mock_submit(struct kunit *test, struct mock_ctx *ctx,
 			      struct dshim_entity *entity, u32 duration_us);
+
+struct dma_fence *mock_hw_run(struct mock_job *mj);
+void mock_job_complete(struct mock_job *mj, int error);
+void mock_hw_release(struct mock_job *mj);
 
 unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error);
 unsigned int mock_hw_count(struct mock_ctx *ctx);
