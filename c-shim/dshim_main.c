@@ -59,14 +59,28 @@
  * DOC: workqueues and ordering
  *
  * Schedulers created without a &dshim_sched_desc.submit_wq share
- * ``dshim_submit``, one unbound %WQ_MEM_RECLAIM workqueue: one rescuer
- * thread for the whole system instead of an ordered workqueue and a rescuer
- * per scheduler. Ordering is kept because each drm_sched scheduler has a
- * single run-job work item, and a workqueue never runs one work item on two
- * workers at once: ``run`` calls of one scheduler stay serialised, in the
- * order drm_sched picks jobs. Run-job and free-job work of one scheduler
- * may run concurrently, which drm_sched supports (its pending list is
- * protected by ``job_list_lock``; panthor shares a workqueue the same way).
+ * ``dshim_submit``, one per-CPU (bound) %WQ_MEM_RECLAIM workqueue: one
+ * rescuer thread for the whole system instead of an ordered workqueue and
+ * a rescuer per scheduler. Ordering is kept because each drm_sched
+ * scheduler has a single run-job work item, and a workqueue never runs one
+ * work item on two workers at once: ``run`` calls of one scheduler stay
+ * serialised, in the order drm_sched picks jobs. Run-job and free-job work
+ * of one scheduler may run concurrently, which drm_sched supports (its
+ * pending list is protected by ``job_list_lock``; panthor shares a
+ * workqueue the same way).
+ *
+ * Per-CPU, not unbound: drm_sched queues a work item for every job run and
+ * every job freed, and requeues its run work after each job. An unbound
+ * pool is not concurrency-managed, so each of those queue_work() calls
+ * wakes an idle worker, which mostly finds nothing to do; in ``make
+ * bench`` those wake-ups were most of the shim's overhead over raw
+ * drm_sched (whose ordered workqueue queues work without waking). A
+ * per-CPU pool wakes a worker only when none is running on that CPU, and
+ * starts another when one sleeps, so a ``run`` that sleeps holds up no
+ * other scheduler. The price: work runs on the CPU that queued it (the
+ * submitter's for run, the interrupt's for free), and a ``run`` that
+ * spins for long delays other schedulers' work on that CPU; drivers with
+ * such a ``run`` pass their own &dshim_sched_desc.submit_wq.
  *
  * Deferred work of the shim itself (entity kill, scheduler shutdown,
  * freeing) runs on ``dshim_free``, another unbound %WQ_MEM_RECLAIM
@@ -162,8 +176,7 @@ DEFINE_SHOW_ATTRIBUTE(dshim_stats);
 
 static int __init dshim_init(void)
 {
-	dshim_submit_wq = alloc_workqueue("dshim_submit",
-					  WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	dshim_submit_wq = alloc_workqueue("dshim_submit", WQ_MEM_RECLAIM, 0);
 	if (!dshim_submit_wq)
 		return -ENOMEM;
 

@@ -85,7 +85,7 @@ struct dshim_sched_ops {
  *	Entity priority 0 is the highest.
  * @timeout_ms: job timeout in milliseconds; 0 disables the timeout.
  * @submit_wq: optional workqueue for run and free work. NULL shares the
- *	shim's own unbound %WQ_MEM_RECLAIM workqueue between all schedulers.
+ *	shim's own per-CPU %WQ_MEM_RECLAIM workqueue between all schedulers.
  * @timeout_wq: optional workqueue for timeout work; NULL uses system_wq.
  */
 struct dshim_sched_desc {
