@@ -128,7 +128,7 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 	if (!job)
 		return ERR_PTR(-ENOMEM);
 
-	job->fence = dshim_fence_alloc();
+	job->fence = dshim_fence_alloc(dshim_job_fence_cache);
 	if (!job->fence) {
 		ret = -ENOMEM;
 		goto err_free_job;

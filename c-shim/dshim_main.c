@@ -8,6 +8,7 @@
 #include <linux/init.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "internal.h"
 
@@ -91,6 +92,9 @@
 
 struct workqueue_struct *dshim_submit_wq;
 struct workqueue_struct *dshim_free_wq;
+struct kmem_cache *dshim_job_fence_cache;
+struct kmem_cache *dshim_hw_fence_cache;
+struct kmem_cache *dshim_timeline_cache;
 struct dshim_counters dshim_counters;
 
 /*
@@ -174,11 +178,31 @@ int dshim_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(dshim_stats);
 
+/*
+ * Never merged with another cache: keeping long-lived fences off the slab
+ * pages of other objects is their point (see "fences" in dshim_fence.c).
+ */
+static struct kmem_cache *__init dshim_cache_create(const char *name,
+						    unsigned int size)
+{
+	return kmem_cache_create(name, size, 0, SLAB_NO_MERGE, NULL);
+}
+
 static int __init dshim_init(void)
 {
+	dshim_job_fence_cache = dshim_cache_create("dshim_job_fence",
+						   sizeof(struct dshim_fence));
+	dshim_hw_fence_cache = dshim_cache_create("dshim_hw_fence",
+						  sizeof(struct dshim_fence));
+	dshim_timeline_cache = dshim_cache_create("dshim_timeline",
+						  sizeof(struct dshim_timeline));
+	if (!dshim_job_fence_cache || !dshim_hw_fence_cache ||
+	    !dshim_timeline_cache)
+		goto err_destroy_caches;
+
 	dshim_submit_wq = alloc_workqueue("dshim_submit", WQ_MEM_RECLAIM, 0);
 	if (!dshim_submit_wq)
-		return -ENOMEM;
+		goto err_destroy_caches;
 
 	dshim_free_wq = alloc_workqueue("dshim_free",
 					WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
@@ -193,6 +217,12 @@ static int __init dshim_init(void)
 
 err_destroy_submit_wq:
 	destroy_workqueue(dshim_submit_wq);
+err_destroy_caches:
+	/* kmem_cache_destroy(NULL) does nothing */
+	kmem_cache_destroy(dshim_timeline_cache);
+	kmem_cache_destroy(dshim_hw_fence_cache);
+	kmem_cache_destroy(dshim_job_fence_cache);
+	dshim_timeline_cache = NULL;
 	return -ENOMEM;
 }
 
