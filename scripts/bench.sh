@@ -59,6 +59,7 @@ import re, sys
 rows = [
     # key, label, how to show the unit
     ('throughput_1q', 'throughput, 1 queue (jobs/s)', 'int'),
+    ('submit_1q', '  of which submit, per job, 1 queue (us)', 'us'),
     ('throughput_16q', 'throughput, 16 queues (jobs/s)', 'int'),
     ('throughput_256q', 'throughput, 256 queues (jobs/s)', 'int'),
     ('floor_rate', 'floor: bare fence + callback (fences/s)', 'int'),
