@@ -18,14 +18,16 @@ export KSRC DSHIM_CACHE PASS SUITES JOBS
 
 S := scripts
 
-.PHONY: help setup tree check demo bench selftest lint clean distclean
+.PHONY: help setup tree check demo bench selftest lint patches clean distclean
 
 help:
 	@echo 'drm-sched-shim: an ownership-explicit wrapper around the DRM GPU scheduler'
 	@echo
 	@echo 'Targets:'
-	@echo '  demo       build the C kernel and run the dshim_demo* KUnit suites,'
-	@echo '             printing what they do (the main command)'
+	@echo '  demo       the main command: raw drm_sched teardown bugs (KASAN,'
+	@echo '             lockdep, hung task) against the shim in the same'
+	@echo '             scenarios, the teardown matrix and a kill storm;'
+	@echo '             ends with a table and "demo: raw drm_sched ..."'
 	@echo '  check      run every test: log-scanner self-test, the C pass (gcc,'
 	@echo '             KASAN, lockdep, debug objects) and the Rust pass (LLVM,'
 	@echo '             Rust doctests); ends with "N passed, M failed"'
@@ -34,7 +36,12 @@ help:
 	@echo '  setup      install missing Debian packages and bindgen-cli'
 	@echo '  tree       unpack the kernel tree and overlay the project into it'
 	@echo '  selftest   the log scanner self-test only (no kernel)'
-	@echo '  lint       shellcheck the scripts, render README.rst'
+	@echo '  lint       checkpatch --strict, kernel-doc, sparse + W=1, rustfmt +'
+	@echo '             clippy, ShellCheck, README.rst; then prove each check'
+	@echo '             fails on a planted error'
+	@echo '  patches    the project as a git format-patch series in build/patches/,'
+	@echo '             checkpatch-clean, applied with git am to a pristine'
+	@echo '             6.12 tree whose KUnit suites then run'
 	@echo '  clean      remove the kernel build dirs and logs (keeps the tree)'
 	@echo '  distclean  remove the whole cache (tree, builds, bindgen); with'
 	@echo '             KSRC=, also take the overlay out of that tree'
@@ -63,9 +70,11 @@ selftest:
 	@$(S)/scan-log-selftest.sh
 
 lint:
-	shellcheck $(S)/*.sh .ci/run
-	rst2html --halt=warning README.rst >/dev/null
-	@echo 'lint: clean'
+	@$(S)/lint.sh
+	@$(S)/lint-selftest.sh
+
+patches:
+	@$(S)/patches.sh
 
 clean:
 	@$(S)/clean.sh

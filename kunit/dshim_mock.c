@@ -13,9 +13,75 @@
 
 #define MOCK_WAIT_MS	5000
 
+static void mock_put_sched(void *obj)
+{
+	dshim_sched_put(obj);
+}
+
+static void mock_put_entity(void *obj)
+{
+	dshim_entity_put(obj);
+}
+
+static void mock_put_queue(void *obj)
+{
+	dshim_queue_put(obj);
+}
+
+/* Hand a reference to the mock, to be dropped at &mock_ctx.drop_in. */
+static void mock_park(struct mock_ctx *ctx, void (*put)(void *obj), void *obj)
+{
+	int i;
+
+	for (i = 0; i < MOCK_MAX_DROPS; i++) {
+		if (!ctx->drop[i].obj) {
+			ctx->drop[i].put = put;
+			/* a callback that sees @obj sees @put */
+			smp_store_release(&ctx->drop[i].obj, obj);
+			return;
+		}
+	}
+	KUNIT_FAIL(ctx->test, "more than %d references parked", MOCK_MAX_DROPS);
+	put(obj);
+}
+
+void mock_park_sched(struct mock_ctx *ctx, struct dshim_sched *sched)
+{
+	mock_park(ctx, mock_put_sched, sched);
+}
+
+void mock_park_entity(struct mock_ctx *ctx, struct dshim_entity *entity)
+{
+	mock_park(ctx, mock_put_entity, entity);
+}
+
+void mock_park_queue(struct mock_ctx *ctx, struct dshim_queue *queue)
+{
+	mock_park(ctx, mock_put_queue, queue);
+}
+
+/* Whether references wait to be dropped. */
+bool mock_parked(struct mock_ctx *ctx)
+{
+	int i;
+
+	for (i = 0; i < MOCK_MAX_DROPS; i++)
+		if (READ_ONCE(ctx->drop[i].obj))
+			return true;
+	return false;
+}
+
+/* Drop the parked references, in the order they were parked. */
 void mock_drop_refs(struct mock_ctx *ctx)
 {
-	dshim_queue_put(xchg(&ctx->drop.queue, NULL));
+	void *obj;
+	int i;
+
+	for (i = 0; i < MOCK_MAX_DROPS; i++) {
+		obj = xchg(&ctx->drop[i].obj, NULL);
+		if (obj)
+			ctx->drop[i].put(obj);
+	}
 }
 
 static void mock_maybe_drop(struct mock_ctx *ctx, enum mock_where where)
@@ -31,16 +97,32 @@ static void mock_job_maybe_drop(struct mock_job *mj, enum mock_where where)
 		dshim_queue_put(xchg(&mj->drop_queue, NULL));
 }
 
+/*
+ * Take @mj off the hardware, recording the error its hardware fence is
+ * about to signal with. Only one caller gets true and signals: the timer,
+ * cancel, timedout and mock_hw_advance() may race. Caller holds the lock.
+ */
+static bool mock_job_unlink(struct mock_job *mj, int error)
+{
+	if (list_empty(&mj->link))
+		return false;
+	list_del_init(&mj->link);
+	if (mj->outcome)
+		WRITE_ONCE(*mj->outcome, error);
+	return true;
+}
+
 /* Signal the job's hardware fence unless it already is. Any context. */
 void mock_job_complete(struct mock_job *mj, int error)
 {
 	struct mock_ctx *ctx = mj->ctx;
 	unsigned long flags;
+	bool mine;
 
 	spin_lock_irqsave(&ctx->lock, flags);
-	list_del_init(&mj->link);
+	mine = mock_job_unlink(mj, error);
 	spin_unlock_irqrestore(&ctx->lock, flags);
-	if (!mj->hw_fence)
+	if (!mine)
 		return;
 	if (ctx->hw_signal)
 		ctx->hw_signal(ctx, mj->id);
@@ -118,10 +200,11 @@ static enum dshim_timeout_status mock_timedout(struct dshim_job *job)
 	struct mock_ctx *ctx = mj->ctx;
 
 	atomic_inc(&ctx->timeouts);
-	if (ctx->timeout_error)
-		mock_job_complete(mj, ctx->timeout_error);
+	/* a driver bans the queue before it fails the job: nothing runs after */
 	mock_maybe_drop(ctx, MOCK_IN_TIMEDOUT);
 	mock_job_maybe_drop(mj, MOCK_IN_TIMEDOUT);
+	if (ctx->timeout_error)
+		mock_job_complete(mj, ctx->timeout_error);
 	return ctx->timeout_status;
 }
 
@@ -146,10 +229,11 @@ void mock_hw_release(struct mock_job *mj)
 	struct mock_ctx *ctx = mj->ctx;
 	unsigned long flags;
 
-	hrtimer_cancel(&mj->timer);
+	/* off the list first: mock_hw_advance_timer() starts listed timers */
 	spin_lock_irqsave(&ctx->lock, flags);
 	list_del_init(&mj->link);
 	spin_unlock_irqrestore(&ctx->lock, flags);
+	hrtimer_cancel(&mj->timer);
 	/* a job that never got to its drop place drops here */
 	dshim_queue_put(xchg(&mj->drop_queue, NULL));
 	dma_fence_put(mj->hw_fence);
@@ -279,7 +363,7 @@ unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error)
 		while (batch < ARRAY_SIZE(fences) && done + batch < n &&
 		       (mj = list_first_entry_or_null(&ctx->on_hw,
 						      struct mock_job, link))) {
-			list_del_init(&mj->link);
+			mock_job_unlink(mj, error);
 			ids[batch] = mj->id;
 			fences[batch++] = dma_fence_get(mj->hw_fence);
 		}
@@ -295,6 +379,26 @@ unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error)
 		done += batch;
 	}
 	return done;
+}
+
+/*
+ * Complete the first job on the mock hardware from its timer in @delay_us:
+ * in hardirq context, or softirq if the context's drop place is
+ * %MOCK_IN_SOFTIRQ. Returns false if no job is on the hardware.
+ */
+bool mock_hw_advance_timer(struct mock_ctx *ctx, u32 delay_us)
+{
+	struct mock_job *mj;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	mj = list_first_entry_or_null(&ctx->on_hw, struct mock_job, link);
+	if (mj)
+		hrtimer_start(&mj->timer,
+			      ns_to_ktime((u64)delay_us * NSEC_PER_USEC),
+			      mock_timer_mode(ctx));
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	return mj;
 }
 
 unsigned int mock_hw_count(struct mock_ctx *ctx)

@@ -14,6 +14,7 @@
 #include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "../c-shim/internal.h"
 #include "dshim_test.h"
@@ -139,7 +140,7 @@ static void dshim_teardown_last_put_in_callback(struct kunit *test)
 
 	if (c->where == MOCK_IN_CANCEL) {
 		/* shutdown calls cancel; cancel drops the last reference */
-		ctx->drop.queue = dshim_queue_get(queue);
+		mock_park_queue(ctx, dshim_queue_get(queue));
 		fence = mock_submit(test, ctx, dshim_queue_entity(queue),
 				    c->duration_us);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
@@ -148,7 +149,7 @@ static void dshim_teardown_last_put_in_callback(struct kunit *test)
 		dshim_queue_put(queue);
 	} else {
 		/* the callback drops the test's only reference */
-		ctx->drop.queue = queue;
+		mock_park_queue(ctx, queue);
 		fence = mock_submit(test, ctx, dshim_queue_entity(queue),
 				    c->duration_us);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
@@ -156,14 +157,16 @@ static void dshim_teardown_last_put_in_callback(struct kunit *test)
 
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
 	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, 1));
-	KUNIT_EXPECT_NULL(test, READ_ONCE(ctx->drop.queue));
+	KUNIT_EXPECT_FALSE(test, mock_parked(ctx));
 	dma_fence_put(fence);
 }
 
 /*
  * Rules 3 and 5: exported fences outlive the scheduler, its entity and
- * the driver's workqueue; the scheduler's memory is gone while they live,
- * and everything one does with a fence still works.
+ * the driver's workqueues; the scheduler's memory (drm_sched's state
+ * included: it is embedded) is gone while they live, the workqueues the
+ * driver gave it can be destroyed, and everything one does with a fence
+ * still works.
  */
 static void dshim_teardown_fences_outlive_everything(struct kunit *test)
 {
@@ -178,6 +181,11 @@ static void dshim_teardown_fences_outlive_everything(struct kunit *test)
 	struct seq_file m = { .buf = buf, .size = sizeof(buf) - 1 };
 	int i;
 
+	desc.submit_wq = alloc_ordered_workqueue("dshim-test-submit", 0);
+	KUNIT_ASSERT_NOT_NULL(test, desc.submit_wq);
+	desc.timeout_wq = alloc_ordered_workqueue("dshim-test-timeout", 0);
+	KUNIT_ASSERT_NOT_NULL(test, desc.timeout_wq);
+	desc.timeout_ms = 10000;
 	queue = dshim_queue_create(&desc);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
 	for (i = 0; i < NJOBS; i++) {
@@ -193,6 +201,12 @@ static void dshim_teardown_fences_outlive_everything(struct kunit *test)
 	/* only the fences and their timelines remain */
 	s = (struct dshim_stats){ .fences = NJOBS, .timelines = 2 };
 	dshim_test_expect_stats(test, &s);
+	/* nothing of the scheduler is left on the driver's workqueues */
+	destroy_workqueue(desc.submit_wq);
+	destroy_workqueue(desc.timeout_wq);
+	desc.submit_wq = NULL;
+	desc.timeout_wq = NULL;
+	desc.timeout_ms = 0;
 
 	dma_fence_describe(fences[NJOBS - 1], &m);
 	KUNIT_EXPECT_STREQ(test, buf,
@@ -253,6 +267,105 @@ static void dshim_teardown_kill_waiting_on_dependency(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 0);
 	dma_fence_put(dep);
 	dma_fence_put(fence);
+}
+
+struct counted_cb {
+	struct dma_fence_cb cb;
+	atomic_t *calls;
+};
+
+static void counted_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	atomic_inc(container_of(cb, struct counted_cb, cb)->calls);
+}
+
+/*
+ * Callbacks added to and removed from fences whose queue was dropped
+ * while their jobs were on the hardware (no cancel op: the hardware
+ * finishes them later). The callbacks that stay run once, when the
+ * hardware signals; removed ones never.
+ */
+static void dshim_teardown_fence_callbacks_after_put(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "gone");
+	struct counted_cb cbs[NJOBS];
+	struct dma_fence *fences[NJOBS];
+	struct dshim_queue *queue;
+	atomic_t calls = ATOMIC_INIT(0);
+	int i;
+
+	desc.ops = &mock_ops_no_cancel;
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	for (i = 0; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, dshim_queue_entity(queue),
+					MOCK_HANG);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, NJOBS));
+	dshim_queue_put(queue);
+
+	for (i = 0; i < NJOBS; i++) {
+		cbs[i].calls = &calls;
+		KUNIT_EXPECT_EQ(test, dma_fence_add_callback(fences[i],
+							     &cbs[i].cb,
+							     counted_cb), 0);
+	}
+	/* the odd ones change their mind */
+	for (i = 1; i < NJOBS; i += 2)
+		KUNIT_EXPECT_TRUE(test, dma_fence_remove_callback(fences[i],
+								  &cbs[i].cb));
+
+	KUNIT_EXPECT_EQ(test, mock_hw_advance(ctx, NJOBS, 0), NJOBS);
+	for (i = 0; i < NJOBS; i++) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+		KUNIT_EXPECT_EQ(test, fences[i]->error, 0);
+		dma_fence_put(fences[i]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&calls), NJOBS / 2);
+}
+
+/*
+ * The timeout path as a driver meets it: a job hangs, timedout bans the
+ * queue (fails the job, drops the driver's last reference from inside the
+ * callback); the jobs queued behind it never run.
+ */
+static void dshim_teardown_timeout_bans_queue(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "banned");
+	struct dma_fence *fences[NJOBS];
+	struct dshim_queue *queue;
+	int i;
+
+	/* no cancel op: the ban's -ETIMEDOUT is the only end of the job */
+	desc.ops = &mock_ops_no_cancel;
+	desc.credit_limit = 1;
+	desc.timeout_ms = 20;
+	ctx->timeout_error = -ETIMEDOUT;
+	ctx->timeout_status = DSHIM_TIMEOUT_CONTINUE;
+	ctx->drop_in = MOCK_IN_TIMEDOUT;
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	for (i = 0; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, dshim_queue_entity(queue),
+					MOCK_HANG);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+	/* the test's only reference: timedout drops it */
+	mock_park_queue(ctx, queue);
+
+	for (i = 0; i < NJOBS; i++)
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+	KUNIT_EXPECT_EQ(test, fences[0]->error, -ETIMEDOUT);
+	for (i = 1; i < NJOBS; i++)
+		KUNIT_EXPECT_EQ(test, fences[i]->error, -ECANCELED);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->timeouts), 1);
+	KUNIT_EXPECT_FALSE(test, mock_parked(ctx));
+	for (i = 0; i < NJOBS; i++)
+		dma_fence_put(fences[i]);
 }
 
 #define STRESS_QUEUES	4
@@ -341,6 +454,8 @@ static struct kunit_case dshim_teardown_cases[] = {
 			 drop_gen_params),
 	KUNIT_CASE(dshim_teardown_fences_outlive_everything),
 	KUNIT_CASE(dshim_teardown_kill_waiting_on_dependency),
+	KUNIT_CASE(dshim_teardown_fence_callbacks_after_put),
+	KUNIT_CASE(dshim_teardown_timeout_bans_queue),
 	KUNIT_CASE_SLOW(dshim_teardown_stress),
 	{}
 };

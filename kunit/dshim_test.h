@@ -23,6 +23,11 @@
 #define MOCK_HANG	U32_MAX		/* until mock_hw_advance() or cancel */
 #define MOCK_NO_FENCE	(U32_MAX - 1)	/* run returns NULL: done at once */
 
+#define MOCK_MAX_DROPS	2	/* references parked at once */
+
+/* outcome of a job whose hardware fence the mock never signalled */
+#define MOCK_NOT_RUN	1
+
 /* where the mock drops the references parked in &mock_ctx.drop */
 enum mock_where {
 	MOCK_NOWHERE,
@@ -46,7 +51,7 @@ enum mock_where {
  * @cancels: &dshim_sched_ops.cancel calls
  * @timeouts: &dshim_sched_ops.timedout calls
  * @drop_in: where to drop @drop (once)
- * @drop: references the mock drops at @drop_in; may be NULL
+ * @drop: references the mock drops at @drop_in, in order (mock_park_*())
  * @timeout_error: if set, timedout signals the job's hardware fence with it
  * @timeout_status: what timedout returns
  * @hw_signal: if set, called with &mock_job.id right before the hardware
@@ -63,9 +68,10 @@ struct mock_ctx {
 	atomic_t cancels;
 	atomic_t timeouts;
 	enum mock_where drop_in;
-	struct {
-		struct dshim_queue *queue;
-	} drop;
+	struct mock_drop {
+		void (*put)(void *obj);
+		void *obj;
+	} drop[MOCK_MAX_DROPS];
 	int timeout_error;
 	enum dshim_timeout_status timeout_status;
 	void (*hw_signal)(struct mock_ctx *ctx, unsigned int id);
@@ -83,6 +89,8 @@ struct mock_ctx {
  * @hw_error: error the hardware fence signals with on completion
  * @drop_where: where to drop @drop_queue; free drops it at the latest
  * @drop_queue: a queue reference this job's callbacks drop
+ * @outcome: if set, gets the error the hardware fence signalled with (the
+ *	test sets it to %MOCK_NOT_RUN first); outlives the job
  * @id: free for the test's use (the benchmarks number their jobs)
  */
 struct mock_job {
@@ -96,6 +104,7 @@ struct mock_job {
 	int hw_error;
 	enum mock_where drop_where;
 	struct dshim_queue *drop_queue;
+	int *outcome;
 	unsigned int id;
 };
 
@@ -121,6 +130,11 @@ void mock_hw_release(struct mock_job *mj);
 
 unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error);
 unsigned int mock_hw_count(struct mock_ctx *ctx);
+bool mock_hw_advance_timer(struct mock_ctx *ctx, u32 delay_us);
+void mock_park_sched(struct mock_ctx *ctx, struct dshim_sched *sched);
+void mock_park_entity(struct mock_ctx *ctx, struct dshim_entity *entity);
+void mock_park_queue(struct mock_ctx *ctx, struct dshim_queue *queue);
+bool mock_parked(struct mock_ctx *ctx);
 void mock_drop_refs(struct mock_ctx *ctx);
 
 bool mock_wait_atomic(atomic_t *v, int n);

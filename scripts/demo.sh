@@ -1,12 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The demo: build the C kernel (the same build as make check's C pass),
-# boot it running the KUnit suites dshim_demo* and print what they say
-# (their kunit_info() lines) and how each case ended. The kernel log is
-# scanned for splats as in make check.
+# The demo (make demo): raw drm_sched against the shim, side by side.
 #
-# Environment: SUITES=glob (default dshim_demo*), KSRC, JOBS, DSHIM_CACHE.
+# One kernel (the C pass's debug config plus the raw drm_sched
+# reproducers, kunit/raw-repro.kunitconfig) and several boots of it:
+#
+#   before  each raw_drm_sched_* suite in a boot of its own (KASAN's first
+#           report turns lockdep off, and a deadlocked worker stays), its
+#           kernel log scanned for reports: they are expected;
+#   after   the shim's suites playing the same scenarios, the teardown
+#           matrix and the kill-storm torture test, and the story of a
+#           killed process (dshim_demo), in one boot that must be clean.
+#
+# (The kernel is the "compare" pass of scripts/passes.sh.)
+# scripts/demo-table.py prints the table and the summary line and sets
+# the exit status. With SUITES=glob, boots that glob instead and prints
+# what its suites say.
+#
+# Environment: SUITES, KSRC, JOBS, DSHIM_CACHE.
 set -euo pipefail
 DSHIM_PROG=demo
 # shellcheck source=scripts/lib.sh
@@ -14,67 +26,75 @@ DSHIM_PROG=demo
 # shellcheck source=scripts/passes.sh
 . "$DSHIM_TOP/scripts/passes.sh"
 
-glob=${SUITES:-dshim_demo*}
-
 "$DSHIM_SCRIPTS/setup.sh" --check || "$DSHIM_SCRIPTS/setup.sh"
 PYTHON=$(dshim_python)
 lock_cache
 "$DSHIM_SCRIPTS/prepare-tree.sh"
 
 PASS_PROBLEMS=()
-pass_build c "$(dshim_tree)" || {
+pass_build compare "$(dshim_tree)" || {
 	printf '  %s\n' "${PASS_PROBLEMS[@]}"
 	exit 1
 }
-# kunit.py's own view goes to a file: the demo prints the suite's words.
-pass_boot c "$glob" demo "$DSHIM_LOGS/c-demo-kunit.txt"
 
-echo
-# Everything a dshim_demo* suite printed: its kunit_info() lines and the
-# verdict of each case, without KTAP's bookkeeping.
-"$PYTHON" - "$BOOT_LOG" "$glob" <<'EOF'
+# What the suites of BOOT_LOG matching $1 printed: their kunit_info()
+# lines and the verdict of each case, without KTAP's bookkeeping.
+show_suites() {
+	"$PYTHON" - "$BOOT_LOG" "$1" <<'EOF'
 import fnmatch, re, sys
 log, glob = sys.argv[1], sys.argv[2].split('.')[0]
 prefix = re.compile(r'^(?:<\d+>)?(?:\[\s*\d+\.\d+\]\s?)?')
 suite = None
-case = None
 for raw in open(log, errors='backslashreplace'):
     line = prefix.sub('', raw.rstrip('\n'), count=1)
     m = re.match(r'^    # Subtest: (\S+)', line)
     if m and fnmatch.fnmatch(m.group(1), glob):
         suite = m.group(1)
-        print(f'== {suite}')
         continue
     if suite is None:
         continue
     if re.match(rf'^(not )?ok \d+ {re.escape(suite)}\b', line):
-        print(f'== {suite}: {"FAILED" if line.startswith("not") else "ok"}\n')
         suite = None
         continue
-    m = re.match(r'^\s+# (.*)$', line)
-    if m:
-        text = m.group(1)
-        if re.match(r'(module|Subtest|Totals): |\S+: pass:\d+ fail:\d+', text):
-            continue
-        # kunit_info() lines start with the case's name: say it once.
-        c = re.match(r'^(\w+): (.*)$', text)
-        if c:
-            if c.group(1) != case:
-                case = c.group(1)
-                print(f'-- {case}')
-            text = c.group(2)
-        print(f'  {text}')
-        continue
-    m = re.match(r'^(\s+)(not ok|ok) \d+ (.*)$', line)
-    if m:
-        print(f'  {"  " * (len(m.group(1)) // 4 - 1)}[{m.group(2)}] {m.group(3)}')
+    m = re.match(r'^\s+# (\w+): (.*)$', line)
+    if m and not re.match(r'(module|Subtest|Totals)$', m.group(1)):
+        print(f'    {m.group(1)}: {m.group(2)}')
 EOF
+}
 
-PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=0 PASS_PROBLEMS=()
-pass_judge c "$glob" 0
-if [ "${#PASS_PROBLEMS[@]}" -gt 0 ]; then
-	printf '  %s\n' "${PASS_PROBLEMS[@]}"
+if [ -n "${SUITES:-}" ]; then
+	pass_boot compare "$SUITES" suites "$DSHIM_LOGS/demo-suites-kunit.txt"
+	show_suites "$SUITES"
+	PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=0 PASS_PROBLEMS=()
+	pass_judge compare "$SUITES" 0
+	[ "${#PASS_PROBLEMS[@]}" = 0 ] || printf '  %s\n' "${PASS_PROBLEMS[@]}"
+	echo "demo: $PASS_PASSED passed, $PASS_FAILED failed"
+	[ "$PASS_FAILED" = 0 ] && [ "${#PASS_PROBLEMS[@]}" = 0 ]
+	exit
 fi
-msg "kernel log: $BOOT_LOG"
-echo "demo: $PASS_PASSED passed, $PASS_FAILED failed"
-[ "$PASS_FAILED" = 0 ] && [ "${#PASS_PROBLEMS[@]}" = 0 ]
+
+echo
+msg "before: raw drm_sched, each scenario in a boot of its own"
+raw_logs=()
+while read -r suite; do
+	# a raw boot may hang on purpose: do not wait the full DSHIM_TIMEOUT
+	DSHIM_TIMEOUT=${DSHIM_RAW_TIMEOUT:-180} pass_boot compare "$suite" "$suite" /dev/null
+	show_suites "$suite"
+	"$PYTHON" "$DSHIM_SCRIPTS/scan-log.py" --counts "$BOOT_LOG" |
+		sed "s|^$DSHIM_LOGS/|    |" || true
+	raw_logs+=("$suite=$BOOT_LOG")
+done < <("$PYTHON" "$DSHIM_SCRIPTS/demo-table.py" --list)
+
+echo
+msg "after: the shim, the same scenarios, the teardown matrix and the kill storm"
+# dshim_demo (a killed process's story), dshim_teardown*, dshim_torture
+pass_boot compare 'dshim_[dt]*' shim "$DSHIM_LOGS/demo-shim-kunit.txt"
+show_suites 'dshim_demo'
+show_suites 'dshim_torture'
+shim_log=$BOOT_LOG
+
+echo
+rc=0
+"$PYTHON" "$DSHIM_SCRIPTS/demo-table.py" "$shim_log" "${raw_logs[@]}" || rc=$?
+msg "kernel logs: $DSHIM_LOGS/compare-*.log"
+exit "$rc"

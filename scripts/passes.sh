@@ -6,6 +6,10 @@
 #   c     gcc, kunit/.kunitconfig     (KASAN, lockdep, debug objects, ...)
 #   rust  LLVM=1 + Rust, kunit/rust.kunitconfig (doctests as KUnit cases)
 #   bench gcc, kunit/bench.kunitconfig (no debug options; make bench only)
+#   compare  gcc, kunit/.kunitconfig + kunit/raw-repro.kunitconfig: the
+#            C pass's kernel plus the raw drm_sched reproducers (make demo)
+#   patches  gcc, the .kunitconfig in the tree make patches applied its
+#            series to
 #
 # A pass: kunit.py config (the .kunitconfig, validated), make with
 # progress, then one UML boot per suite glob. The full console log of
@@ -38,11 +42,16 @@ elapsed() {
 	fi
 }
 
+# The kunitconfig files of a pass, one per line (kunit.py merges them).
 pass_kunitconfig() {
 	case $1 in
 	c) echo "$DSHIM_TOP/kunit/.kunitconfig" ;;
 	rust) echo "$DSHIM_TOP/kunit/rust.kunitconfig" ;;
 	bench) echo "$DSHIM_TOP/kunit/bench.kunitconfig" ;;
+	compare) printf '%s\n' "$DSHIM_TOP/kunit/.kunitconfig" \
+		"$DSHIM_TOP/kunit/raw-repro.kunitconfig" ;;
+	# make patches: the patched pristine tree's own copy
+	patches) echo "$PATCHES_TREE/drivers/gpu/drm/sched_shim/kunit/.kunitconfig" ;;
 	esac
 }
 
@@ -50,7 +59,7 @@ pass_kunitconfig() {
 pass_make_options() {
 	local bindgen
 	case $1 in
-	c | bench) ;;
+	c | bench | compare | patches) ;;
 	rust)
 		bindgen=$(dshim_bindgen)
 		[ -n "$bindgen" ] || die "no usable bindgen (>= 0.65.1, not 0.66.x): run make setup"
@@ -107,17 +116,20 @@ claim_build_dir() {
 # pass_build NAME TREE: configure and build; 0 on success.
 pass_build() {
 	local name=$1 tree=$2 bd=$DSHIM_CACHE/build-$1 kc t0 opt
-	local -a mo=() kmo=()
-	kc=$(pass_kunitconfig "$name")
-	[ -f "$kc" ] || die "$kc not found"
+	local -a mo=() kmo=() kcs=()
+	mapfile -t kcs < <(pass_kunitconfig "$name")
+	for kc in "${kcs[@]}"; do
+		[ -f "$kc" ] || die "$kc not found"
+		kmo+=(--kunitconfig "$kc")
+	done
 	mapfile -t mo < <(pass_make_options "$name")
 	for opt in "${mo[@]}"; do kmo+=(--make_options "$opt"); done
 	claim_build_dir "$bd" "$tree"
 	mkdir -p "$DSHIM_LOGS"
 
-	msg "$name: configuring ($kc)"
+	msg "$name: configuring (${kcs[*]})"
 	if ! (cd "$tree" && "$PYTHON" tools/testing/kunit/kunit.py config \
-		--arch=um --build_dir="$bd" --kunitconfig="$kc" "${kmo[@]}") \
+		--arch=um --build_dir="$bd" "${kmo[@]}") \
 		>"$DSHIM_LOGS/$name-config.log" 2>&1; then
 		sed 's/^/    /' "$DSHIM_LOGS/$name-config.log" | tail -n 30
 		PASS_PROBLEMS+=("$name: configuration failed (log: $DSHIM_LOGS/$name-config.log)")

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Scan a kernel log for debug splats that a KUnit "ok" does not show.
 
-    scan-log.py [-q] LOG...
+    scan-log.py [-q | --counts] LOG...
 
 A KASAN report raised from a kworker, a lockdep report or a debug-objects
 warning does not fail the KUnit case that caused it, so every boot's full
@@ -16,6 +16,7 @@ console log goes through this scanner. It fails (exit 1) on:
     "WARNING: <text>" headline that is not a WARN() splat (lockdep, RCU);
   - "ODEBUG:" (debug objects);
   - kmemleak: "unreferenced object" and "new suspected memory leaks";
+  - hung tasks ("INFO: task ... blocked for more than") and RCU stalls;
   - UBSAN reports;
   - WARN() splats ("WARNING: CPU: n PID: n at file:line") whose block, up
     to its "---[ end trace" line, names project code: a path containing
@@ -30,8 +31,10 @@ A region also ends at the next KTAP result line, so a test that crashed
 before printing the end marker cannot hide later warnings.
 
 Other WARN() splats (the virt-pci.c one UML prints at every boot) are
-ignored. Prints every offending report with its context; exit 0 when
-clean, 1 on splats, 2 on usage errors.
+ignored. Prints every offending report with its context (with --counts,
+only one line per log: "LOG: N reports" and the count of each category,
+as make demo shows them); exit 0 when clean, 1 on splats, 2 on usage
+errors.
 """
 
 import argparse
@@ -66,6 +69,8 @@ ALWAYS = [
     ('kmemleak', re.compile(r'^(?:kmemleak: )?unreferenced object 0x[0-9a-f]+')),
     ('kmemleak', SUSPECTED),
     ('UBSAN', re.compile(r'^UBSAN: ')),
+    ('hung task', re.compile(r'^INFO: task \S+ blocked for more than')),
+    ('RCU stall', re.compile(r'rcu: INFO: \S+ detected (?:expedited )?stalls')),
     ('lockdep', re.compile(r'^INFO: trying to register non-static key')),
     ('lockdep', re.compile(r'DEBUG_LOCKS_WARN_ON\(')),
 ]
@@ -178,8 +183,11 @@ def scan(lines):
 def main(argv):
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('-q', '--quiet', action='store_true',
-                    help='print nothing, only set the exit status')
+    out = ap.add_mutually_exclusive_group()
+    out.add_argument('-q', '--quiet', action='store_true',
+                     help='print nothing, only set the exit status')
+    out.add_argument('--counts', action='store_true',
+                     help='print one line per log: the reports by category')
     ap.add_argument('logs', nargs='+', metavar='LOG')
     args = ap.parse_args(argv[1:])
 
@@ -194,6 +202,13 @@ def main(argv):
         findings = scan(lines)
         total += len(findings)
         if args.quiet:
+            continue
+        if args.counts:
+            cats = {}
+            for f in findings:
+                cats[f.category] = cats.get(f.category, 0) + 1
+            print(f'{path}: {len(findings)} reports' +
+                  ''.join(f', {c} {n}' for c, n in cats.items()))
             continue
         for f in findings:
             print(f'scan-log: {f.category} at {path}:{f.lineno}:')

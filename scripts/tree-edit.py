@@ -4,6 +4,10 @@
 
     tree-edit.py KERNEL_TREE            add the lines
     tree-edit.py --remove KERNEL_TREE   take them out again
+    tree-edit.py --only c|rust KERNEL_TREE
+                                        add only the C (drivers/gpu/drm)
+                                        or Rust lines (make patches puts
+                                        them in different patches)
 
 Each edit is idempotent (a line already present is left alone and the file
 is not rewritten, so make sees no change) and checks that its anchor
@@ -145,11 +149,12 @@ def remove_lines(path):
     return out if changed else None
 
 
+# (part, file, edit)
 EDITS = [
-    ('drivers/gpu/drm/Kconfig', edit_kconfig),
-    ('drivers/gpu/drm/Makefile', edit_makefile),
-    ('rust/bindings/bindings_helper.h', edit_bindings_helper),
-    ('rust/kernel/lib.rs', edit_lib_rs),
+    ('c', 'drivers/gpu/drm/Kconfig', edit_kconfig),
+    ('c', 'drivers/gpu/drm/Makefile', edit_makefile),
+    ('rust', 'rust/bindings/bindings_helper.h', edit_bindings_helper),
+    ('rust', 'rust/kernel/lib.rs', edit_lib_rs),
 ]
 
 
@@ -158,14 +163,21 @@ def main(argv):
     remove = bool(args) and args[0] == '--remove'
     if remove:
         args = args[1:]
+    only = None
+    if len(args) == 3 and args[0] == '--only' and args[1] in ('c', 'rust'):
+        only = args[1]
+        args = args[2:]
     if len(args) != 1:
-        print(f'usage: {argv[0]} [--remove] KERNEL_TREE', file=sys.stderr)
+        print(f'usage: {argv[0]} [--remove | --only c|rust] KERNEL_TREE',
+              file=sys.stderr)
         return 2
     tree = args[0]
     # Check every anchor before touching any file.
     todo = []
     try:
-        for rel, edit in EDITS:
+        for part, rel, edit in EDITS:
+            if only and part != only:
+                continue
             path = os.path.join(tree, rel)
             lines = remove_lines(path) if remove else edit(path)
             if lines is not None:

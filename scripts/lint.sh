@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make lint: the checks a kernel maintainer runs before reading a patch.
+#
+#   checkpatch  scripts/checkpatch.pl --strict on every C source, header,
+#               Kconfig and Kbuild file of the project (no errors, no
+#               warnings, no checks; the ignores are CHECKPATCH_IGNORE)
+#   kernel-doc  scripts/kernel-doc -none -Wall on the shim and its header
+#   sparse-w1   the project's objects rebuilt with C=2 (sparse) and W=1 in
+#               the C pass's build dir: no warning from project code
+#   rust        scripts/lint-rust.sh (rustfmt, clippy), when it exists
+#   scripts     scripts/*.sh and .ci/run through ShellCheck
+#   docs        README.rst through rst2html --halt=warning
+#
+# LINT_ONLY="checkpatch kernel-doc ..." runs a subset (the lint self-test
+# uses it). Ends with "lint: N passed, M failed"; exit 1 on any failure.
+set -euo pipefail
+DSHIM_PROG=lint
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# checkpatch types not enforced, each with its reason; empty today.
+CHECKPATCH_IGNORE=""
+
+STAGES=(checkpatch kernel-doc sparse-w1 rust scripts docs)
+only=${LINT_ONLY:-${STAGES[*]}}
+passed=0
+failed=0
+top=$DSHIM_TOP
+
+wanted() { [[ " $only " == *" $1 "* ]]; }
+
+stage() {
+	local name=$1 out rc=0
+	shift
+	wanted "$name" || return 0
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" = 0 ]; then
+		passed=$((passed + 1))
+		msg "ok   $name"
+	else
+		failed=$((failed + 1))
+		msg "FAIL $name"
+		printf '%s\n' "$out" | head -n 60 | sed 's/^/    /'
+	fi
+}
+
+c_files() {
+	(cd "$top" && ls c-shim/*.[ch] include/drm/*.h kunit/*.[ch] \
+		Kconfig Kbuild c-shim/Kbuild kunit/Kbuild 2>/dev/null)
+}
+
+run_checkpatch() {
+	local tree=$1 out
+	local -a ign=()
+	[ -z "$CHECKPATCH_IGNORE" ] || ign=(--ignore "$CHECKPATCH_IGNORE")
+	mapfile -t files < <(c_files)
+	out=$(cd "$top" && "$tree/scripts/checkpatch.pl" --strict --no-tree \
+		--show-types --terse "${ign[@]}" -f "${files[@]}" 2>&1) || true
+	# --terse: one line per finding, then "total: ..." per file.
+	if grep -v '^total: 0 errors, 0 warnings, 0 checks' <<<"$out" | grep -q .; then
+		grep -v '^total: 0 errors' <<<"$out"
+		return 1
+	fi
+}
+
+run_kernel_doc() {
+	local tree=$1 out
+	out=$(cd "$top" && "$tree/scripts/kernel-doc" -none -Wall \
+		c-shim/*.c include/drm/drm_sched_shim.h 2>&1)
+	[ -z "$out" ] || {
+		echo "$out"
+		return 1
+	}
+}
+
+# Rebuild the project's objects with sparse and W=1 in the C build dir
+# (configured by make check's C pass; configured here if it is not).
+run_sparse_w1() {
+	local tree=$1 bd=$DSHIM_CACHE/build-c log
+	if [ ! -f "$bd/.config" ]; then
+		# shellcheck source=scripts/passes.sh
+		. "$DSHIM_TOP/scripts/passes.sh"
+		PYTHON=$(dshim_python)
+		PASS_PROBLEMS=()
+		pass_build c "$tree" || return 1
+	fi
+	log=$DSHIM_CACHE/logs/lint-sparse-w1.log
+	mkdir -p "$(dirname "$log")"
+	# Touch nothing: W=1 and C=2 force the rebuild of the named dir only.
+	make -C "$tree" ARCH=um O="$bd" --jobs="$JOBS" W=1 C=2 \
+		drivers/gpu/drm/sched_shim/ >"$log" 2>&1 || {
+		tail -n 30 "$log"
+		return 1
+	}
+	if grep -E 'sched_shim/.*(warning|error):' "$log"; then
+		return 1
+	fi
+	# sparse ran: one CHECK line per project object.
+	grep -q 'CHECK .*sched_shim/' "$log" || {
+		echo "sparse did not run (no CHECK lines in $log)"
+		return 1
+	}
+}
+
+run_rust() {
+	if [ -x "$top/scripts/lint-rust.sh" ]; then
+		"$top/scripts/lint-rust.sh"
+	else
+		echo "scripts/lint-rust.sh missing"
+		return 1
+	fi
+}
+
+run_shellcheck() {
+	(cd "$top" && shellcheck scripts/*.sh .ci/run)
+}
+
+run_docs() {
+	(cd "$top" && rst2html --halt=warning README.rst >/dev/null)
+}
+
+"$top/scripts/setup.sh" --check || "$top/scripts/setup.sh"
+tree=$(dshim_tree)
+# sparse and the Rust lint build the overlaid tree; checkpatch and
+# kernel-doc only need its scripts (the lint self-test runs them from a
+# copy of the project, which must not re-point the overlay).
+if wanted sparse-w1 || wanted rust || [ ! -x "$tree/scripts/checkpatch.pl" ]; then
+	lock_cache
+	"$top/scripts/prepare-tree.sh"
+fi
+
+stage checkpatch run_checkpatch "$tree"
+stage kernel-doc run_kernel_doc "$tree"
+stage sparse-w1 run_sparse_w1 "$tree"
+stage rust run_rust
+stage scripts run_shellcheck
+stage docs run_docs
+
+echo "lint: $passed passed, $failed failed"
+[ "$failed" = 0 ]

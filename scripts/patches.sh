@@ -1,0 +1,304 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make patches: the project as a kernel patch series, and the proof that
+# it applies and passes.
+#
+#  1. A pristine kernel tree: Debian's linux-source-6.12 unpacked afresh
+#     into $DSHIM_CACHE/patches/ (never the overlaid tree), made a git
+#     repository whose base commit tracks the files the series modifies
+#     (tracking all 80,000 would take minutes and prove nothing more).
+#  2. The series, one logical step per commit on top of that base, with
+#     Signed-off-by from your git config:
+#       drm/sched-shim: add an ownership-explicit wrapper around drm_sched
+#       drm/sched-shim: add KUnit tests with mock hardware
+#       rust: drm: add an abstraction over the DRM scheduler shim
+#       drm/sched-shim: add documentation
+#     written by git format-patch, with a cover letter, to build/patches/.
+#  3. checkpatch.pl --strict on every patch (commit messages included).
+#  4. git am of the series onto the base, on a branch of its own; the
+#     result must equal the series' tree. Then that tree is built with
+#     its own drivers/gpu/drm/sched_shim/kunit/.kunitconfig and its KUnit
+#     suites dshim* run and are judged as in make check (results and
+#     kernel log).
+#
+# Ends with "patches: N passed, M failed" (one per step above).
+# PATCHES_VERIFY=0 skips step 4 (the kernel build).
+set -euo pipefail
+DSHIM_PROG=patches
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/passes.sh
+. "$DSHIM_TOP/scripts/passes.sh"
+
+top=$DSHIM_TOP
+work=$DSHIM_CACHE/patches
+tree=$work/$DSHIM_TREE_NAME
+out=$top/build/patches
+shim=drivers/gpu/drm/sched_shim
+# Files of the kernel the series modifies: they are tracked by the base.
+TOUCHED=(drivers/gpu/drm/Kconfig drivers/gpu/drm/Makefile
+	rust/bindings/bindings_helper.h rust/kernel/lib.rs
+	rust/helpers/helpers.c MAINTAINERS Documentation/gpu/index.rst)
+passed=0
+failed=0
+
+step_ok() {
+	passed=$((passed + 1))
+	msg "ok   $*"
+}
+step_fail() {
+	failed=$((failed + 1))
+	msg "FAIL $*"
+}
+
+name=$(git -C "$top" config user.name) || die "set git config user.name"
+email=$(git -C "$top" config user.email) || die "set git config user.email"
+G=(git -C "$tree" -c "user.name=$name" -c "user.email=$email"
+	-c core.autocrlf=false -c commit.gpgsign=false)
+
+"$top/scripts/setup.sh" --check || "$top/scripts/setup.sh"
+PYTHON=$(dshim_python)
+lock_cache
+[ -z "${KSRC:-}" ] || warn "KSRC is ignored: the series is made against Debian's pristine $DSHIM_TREE_NAME"
+[ -f "$DSHIM_TARBALL" ] || die "$DSHIM_TARBALL not found: run make setup"
+
+# --- 1. the pristine tree and its base commit
+if ! [ -f "$tree/.dshim-pristine" ] || ! "${G[@]}" rev-parse -q --verify base >/dev/null; then
+	msg "unpacking a pristine $DSHIM_TREE_NAME into $work (once)"
+	need_space "$DSHIM_CACHE" 2560 "a pristine kernel tree and its build"
+	rm -rf "$work"
+	mkdir -p "$work"
+	tar -C "$work" -xf "$DSHIM_TARBALL"
+	[ -d "$tree" ] || die "$DSHIM_TARBALL did not unpack to $DSHIM_TREE_NAME/"
+	git -C "$tree" init -q
+	for f in "${TOUCHED[@]}"; do
+		[ -e "$tree/$f" ] && "${G[@]}" add -f -- "$f"
+	done
+	"${G[@]}" commit -q -m "base: Debian $DSHIM_TREE_NAME ($(basename "$DSHIM_TARBALL"))"
+	"${G[@]}" branch -f base
+	touch "$tree/.dshim-pristine"
+fi
+# Back to the base: a previous run's files leave with its branches, and
+# the leftovers of an interrupted one by hand (never git clean: the rest
+# of the tree is untracked on purpose).
+"${G[@]}" checkout -q -f base
+rm -rf "${tree:?}/$shim" "$tree/include/drm/drm_sched_shim.h" \
+	"$tree/Documentation/gpu/drm-sched-shim.rst"
+while IFS= read -r f; do
+	rm -f "${tree:?}/$f"
+done < <(cd "$top" && git ls-files -co --exclude-standard rust)
+
+# --- 2. the series
+"${G[@]}" checkout -q -B dshim-series base
+
+# commit FILE...: the files or directories named, nothing else (the rest
+# of the tree is untracked on purpose), message on stdin.
+commit() {
+	"${G[@]}" add -A -f -- "$@"
+	"${G[@]}" commit -q -s -F -
+}
+
+maintainers_entry() {
+	"$PYTHON" - "$tree/MAINTAINERS" "$name <$email>" "$@" <<'EOF'
+import sys
+path, who, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+entry = ['DRM GPU SCHEDULER SHIM', f'M:\t{who}',
+         'L:\tdri-devel@lists.freedesktop.org', 'S:\tMaintained']
+entry += [f'F:\t{f}' for f in sorted(files)]
+lines = open(path).read().split('\n')
+# drop an entry from an earlier patch of the series, then insert sorted
+try:
+    i = lines.index(entry[0])
+    j = i
+    while j < len(lines) and lines[j]:
+        j += 1
+    del lines[i:j + 1]
+except ValueError:
+    pass
+i = lines.index('DRM GPU SCHEDULER') + 1
+while lines[i]:
+    i += 1
+lines[i + 1:i + 1] = entry + ['']
+open(path, 'w').write('\n'.join(lines))
+EOF
+}
+
+# patch 1: the library
+mkdir -p "$tree/$shim"
+cp -r "$top/c-shim" "$tree/$shim/"
+cp "$top/include/drm/drm_sched_shim.h" "$tree/include/drm/"
+# Kconfig and Kbuild without what the tests add in patch 2
+sed '/^config DRM_SCHED_SHIM_KUNIT_TEST$/,$d' "$top/Kconfig" | sed '${/^$/d}' >"$tree/$shim/Kconfig"
+grep -v 'kunit/' "$top/Kbuild" >"$tree/$shim/Kbuild"
+"$PYTHON" "$top/scripts/tree-edit.py" --only c "$tree" >/dev/null
+maintainers_entry "$shim/" include/drm/drm_sched_shim.h
+commit "$shim" include/drm/drm_sched_shim.h drivers/gpu/drm/Kconfig \
+	drivers/gpu/drm/Makefile MAINTAINERS <<'EOF'
+drm/sched-shim: add an ownership-explicit wrapper around drm_sched
+
+drm_sched leaves its users lifetime rules that no type states: no
+drm_sched_fini() while jobs are on the hardware, killed entities free
+their jobs later from a work item, the scheduler's fences read the
+scheduler for their names, the last reference to a queue must not be
+dropped inside free_job(), and a fence that pins the scheduler pins its
+workqueue and firmware state too. Drivers with one scheduler per
+userspace queue, torn down when a process dies, meet all of them.
+
+Add a thin library over drm_sched whose scheduler, entity, queue, job
+and fence handles are reference counted. Any reference may be dropped
+in any order from any context: the heavy teardown (drm_sched_fini()
+included) runs on the shim's own workqueue after the last job's free.
+Exported fences are the shim's own, naming a counted timeline, so they
+may outlive the scheduler; hardware fences come from the same helper, so
+a driver implements no dma_fence_ops.
+
+The shim is built in, never a module, so that the fence ops of fences
+outliving every driver stay in the kernel image.
+EOF
+
+# patch 2: the tests
+cp -r "$top/kunit" "$tree/$shim/"
+cp "$top/Kconfig" "$top/Kbuild" "$tree/$shim/"
+commit "$shim" <<'EOF'
+drm/sched-shim: add KUnit tests with mock hardware
+
+Mock hardware completes jobs from an hrtimer (hardirq or softirq), on
+demand, or never until cancel, and can drop the references a test hands
+it from inside any callback. The suites dshim_* cover the API and its
+bad input, every allocation failure point, a teardown matrix (what is
+torn down first, the jobs' state, when the hardware signals, and where
+the last reference is dropped: 135 cells), fences outliving their
+scheduler and workqueues, and a torture test of queues created, killed
+and dropped in parallel. Run them under KASAN, lockdep and debug objects:
+
+  ./tools/testing/kunit/kunit.py run \
+      --kunitconfig=drivers/gpu/drm/sched_shim/kunit/.kunitconfig
+
+CONFIG_DRM_SCHED_SHIM_RAW_REPRO adds suites that play the same
+scenarios on raw drm_sched and are expected to crash; never enable it
+outside that comparison.
+EOF
+
+# patch 3: Rust
+rust_files=()
+while IFS= read -r f; do
+	mkdir -p "$tree/$(dirname "$f")"
+	cp "$top/$f" "$tree/$f"
+	rust_files+=("$f")
+done < <(cd "$top" && git ls-files -co --exclude-standard rust)
+"$PYTHON" "$top/scripts/tree-edit.py" --only rust "$tree" >/dev/null
+maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}"
+edited=()
+for f in rust/bindings/bindings_helper.h rust/kernel/lib.rs rust/helpers/helpers.c; do
+	"${G[@]}" diff --quiet -- "$f" 2>/dev/null || edited+=("$f")
+done
+commit "${rust_files[@]}" "${edited[@]}" MAINTAINERS <<'EOF'
+rust: drm: add an abstraction over the DRM scheduler shim
+
+Give Rust GPU drivers the scheduler shim through bindgen and a kernel
+crate module, kernel::drm_sched_shim, tested by doctests that run as
+KUnit cases under KASAN and lockdep. Teardown needs no rule the types do
+not carry: every handle is counted, and dropping any of them in any
+order, from any context, is what the C side already makes safe.
+EOF
+
+# patch 4: documentation
+cp "$top/Documentation/gpu/drm-sched-shim.rst" "$tree/Documentation/gpu/"
+"$PYTHON" - "$tree/Documentation/gpu/index.rst" <<'EOF'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split('\n')
+if '   drm-sched-shim' not in lines:
+    lines.insert(lines.index('   drm-mm') + 1, '   drm-sched-shim')
+open(p, 'w').write('\n'.join(lines))
+EOF
+maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}" \
+	Documentation/gpu/drm-sched-shim.rst
+commit Documentation/gpu/drm-sched-shim.rst Documentation/gpu/index.rst \
+	MAINTAINERS <<'EOF'
+drm/sched-shim: add documentation
+
+The ownership contract, the life of each object and the adoption guide
+for drivers, pulled from the kernel-doc of the shim, in the GPU driver
+developer's guide.
+EOF
+
+rm -rf "$out"
+mkdir -p "$out"
+"${G[@]}" format-patch -q --cover-letter --thread -o "$out" base..dshim-series
+"$PYTHON" - "$out"/0000-cover-letter.patch <<'EOF'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace('*** SUBJECT HERE ***',
+              'drm/sched-shim: an ownership-explicit wrapper around drm_sched')
+s = s.replace('*** BLURB HERE ***', '''\
+Drivers that create a drm_sched scheduler per userspace queue and tear it
+down when a process dies meet five lifetime rules that drm_sched does not
+state in its types: no drm_sched_fini() with jobs on the hardware, killed
+entities freeing their jobs later, fences reading the scheduler for their
+names, no last put inside free_job(), and fences pinning the scheduler's
+heavy state. This series adds a thin library that turns them into
+reference counts: any handle may be dropped in any order from any
+context, and exported fences never reference the scheduler.
+
+Patch 1 is the library, patch 2 its KUnit suites (a 135-cell teardown
+matrix and a torture test among them, all clean under KASAN, lockdep and
+debug objects), patch 3 the Rust abstraction, patch 4 the documentation.
+
+Based on Debian's linux-source-6.12; drm_sched_init_args and the client
+id of drm_sched_job_init() are the only 6.15 interfaces it needs.''')
+open(p, 'w').write(s)
+EOF
+msg "series: $(find "$out" -name '*.patch' | wc -l) files in $out"
+step_ok "series written"
+
+# --- 3. checkpatch on the patches
+# FILE_PATH_CHANGES ("does MAINTAINERS need updating?") is raised for any
+# patch that adds files and does not touch MAINTAINERS; patch 1 adds the
+# entry whose F: lines cover every file the later patches add.
+cp_out=$(cd "$tree" && ./scripts/checkpatch.pl --strict --terse --show-types \
+	--ignore FILE_PATH_CHANGES "$out"/000[1-9]-*.patch 2>&1) || true
+if grep -E ': (ERROR|WARNING|CHECK):' <<<"$cp_out" | grep -q .; then
+	step_fail "checkpatch --strict on the series:"
+	grep -E ': (ERROR|WARNING|CHECK):' <<<"$cp_out" | sed 's/^/    /'
+else
+	step_ok "checkpatch --strict on the series: clean"
+fi
+
+# --- 4. git am onto the base, build, KUnit
+"${G[@]}" checkout -q -B dshim-applied base
+if "${G[@]}" am -q "$out"/000[1-9]-*.patch; then
+	if "${G[@]}" diff --quiet dshim-series dshim-applied; then
+		step_ok "git am: $(git -C "$tree" rev-list --count base..dshim-applied) patches applied to a pristine tree"
+	else
+		step_fail "git am applied, but the tree differs from the series"
+	fi
+else
+	"${G[@]}" am --abort || true
+	step_fail "git am: the series does not apply"
+fi
+
+if [ "${PATCHES_VERIFY:-1}" = 1 ] && [ "$failed" = 0 ]; then
+	PASS_PROBLEMS=()
+	PATCHES_TREE=$tree
+	export PATCHES_TREE
+	if pass_build patches "$tree"; then
+		pass_boot patches 'dshim*' 0 "$DSHIM_LOGS/patches-kunit.txt"
+		PASS_PASSED=0 PASS_FAILED=0
+		pass_judge patches 'dshim*' 0
+		if [ "$PASS_FAILED" = 0 ] && [ "${#PASS_PROBLEMS[@]}" = 0 ]; then
+			step_ok "KUnit in the patched tree: $PASS_PASSED passed, 0 failed"
+		else
+			printf '  %s\n' "${PASS_PROBLEMS[@]}"
+			step_fail "KUnit in the patched tree: $PASS_PASSED passed, $PASS_FAILED failed"
+		fi
+	else
+		printf '  %s\n' "${PASS_PROBLEMS[@]}"
+		step_fail "build of the patched tree"
+	fi
+fi
+
+echo "patches: $passed passed, $failed failed"
+[ "$failed" = 0 ]
