@@ -206,7 +206,7 @@ static int torture_thread_fn(void *arg)
 }
 
 /* Threads submitting, killing and dropping at random, then a full count. */
-static void dshim_torture(struct kunit *test)
+static void dshim_torture_queues(struct kunit *test)
 {
 	struct mock_ctx *ctx = test->priv;
 	unsigned int nthreads = clamp(torture_threads, 1U,
@@ -262,7 +262,7 @@ static void dshim_torture(struct kunit *test)
 }
 
 static struct kunit_case dshim_torture_cases[] = {
-	KUNIT_CASE_SLOW(dshim_torture),
+	KUNIT_CASE_SLOW(dshim_torture_queues),
 	{}
 };
 

@@ -40,7 +40,8 @@ if [ -n "${KSRC:-}" ]; then
 	msg "taking the overlay out of $tree"
 	"$(dshim_python)" "$DSHIM_TOP/scripts/tree-edit.py" --remove "$tree"
 	for f in include/drm/drm_sched_shim.h rust/kernel/drm_sched_shim.rs \
-		drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit}; do
+		rust/kernel/drm_sched_shim rust/helpers/drm_sched_shim.c \
+		drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit,rust}; do
 		[ ! -L "$tree/$f" ] || rm -f "$tree/$f"
 	done
 	rmdir "$tree/drivers/gpu/drm/sched_shim" 2>/dev/null || true

@@ -47,7 +47,7 @@ SCENARIOS = [
 RAW_PREFIX = 'raw_drm_sched_'
 TORTURE = re.compile(r'(\d+) ms: (\d+) jobs .*?, (\d+) queues, (\d+) kills.*?'
                      r'(\d+) freed of (\d+) created')
-THREADS = re.compile(r'dshim_torture: seed \d+, (\d+) threads')
+THREADS = re.compile(r'dshim_torture\w*: seed \d+, (\d+) threads')
 RESULT = re.compile(r'^(\s*)(ok|not ok) \d+ (\S+)')
 
 

@@ -23,8 +23,8 @@ DSHIM_PROG=${DSHIM_PROG:-$(basename "$0" .sh)}
 # Debian packages the build needs: name, then what it is for.
 DSHIM_PACKAGES=(
 	linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
-	python3 rustc-web rust-web-src libclang-dev clang lld sparse
-	shellcheck python3-docutils
+	python3 rustc-web rust-web-src rust-web-clippy rustfmt-web libclang-dev
+	clang lld sparse shellcheck python3-docutils python3-sphinx
 )
 
 msg() { printf '%s: %s\n' "$DSHIM_PROG" "$*"; }

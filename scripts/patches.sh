@@ -15,7 +15,9 @@
 #       rust: drm: add an abstraction over the DRM scheduler shim
 #       drm/sched-shim: add documentation
 #     written by git format-patch, with a cover letter, to build/patches/.
-#  3. checkpatch.pl --strict on every patch (commit messages included).
+#  3. checkpatch.pl --strict on every patch (commit messages included),
+#     and the documentation page through Sphinx with the kernel's
+#     kernel-doc extension, warnings as errors.
 #  4. git am of the series onto the base, on a branch of its own; the
 #     result must equal the series' tree. Then that tree is built with
 #     its own drivers/gpu/drm/sched_shim/kunit/.kunitconfig and its KUnit
@@ -86,7 +88,9 @@ fi
 rm -rf "${tree:?}/$shim" "$tree/include/drm/drm_sched_shim.h" \
 	"$tree/Documentation/gpu/drm-sched-shim.rst"
 while IFS= read -r f; do
-	rm -f "${tree:?}/$f"
+	case $f in
+	rust/kernel/* | rust/helpers/*) rm -f "${tree:?}/$f" ;;
+	esac
 done < <(cd "$top" && git ls-files -co --exclude-standard rust)
 
 # --- 2. the series
@@ -99,13 +103,37 @@ commit() {
 	"${G[@]}" commit -q -s -F -
 }
 
+# kconfig_kbuild SYMBOL...: the project's Kconfig and Kbuild in the tree,
+# without the config blocks of SYMBOL... and the Kbuild lines using them.
+kconfig_kbuild() {
+	"$PYTHON" - "$top" "$tree/$shim" "$@" <<'EOF'
+import re, sys
+top, dst, drop = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+blocks = re.split(r'\n(?=config )', open(f'{top}/Kconfig').read())
+keep = [b for b in blocks
+        if not (b.startswith('config ') and b.split()[1] in drop)]
+open(f'{dst}/Kconfig', 'w').write('\n'.join(keep).rstrip('\n') + '\n')
+lines = open(f'{top}/Kbuild').read().splitlines()
+keep = [l for l in lines if not any(f'CONFIG_{d})' in l for d in drop)]
+open(f'{dst}/Kbuild', 'w').write('\n'.join(keep) + '\n')
+EOF
+}
+
 maintainers_entry() {
 	"$PYTHON" - "$tree/MAINTAINERS" "$name <$email>" "$@" <<'EOF'
 import sys
 path, who, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 entry = ['DRM GPU SCHEDULER SHIM', f'M:\t{who}',
          'L:\tdri-devel@lists.freedesktop.org', 'S:\tMaintained']
-entry += [f'F:\t{f}' for f in sorted(files)]
+# one F: per directory of ours: a file inside one is covered by it
+dirs = {f for f in files if f.endswith('/')}
+pats = set()
+for f in files:
+    if '/drm_sched_shim/' in f:
+        f = f[:f.index('/drm_sched_shim/') + len('/drm_sched_shim/')]
+    if f in dirs or not any(f.startswith(d) for d in dirs):
+        pats.add(f)
+entry += [f'F:\t{f}' for f in sorted(pats)]
 lines = open(path).read().split('\n')
 # drop an entry from an earlier patch of the series, then insert sorted
 try:
@@ -128,9 +156,9 @@ EOF
 mkdir -p "$tree/$shim"
 cp -r "$top/c-shim" "$tree/$shim/"
 cp "$top/include/drm/drm_sched_shim.h" "$tree/include/drm/"
-# Kconfig and Kbuild without what the tests add in patch 2
-sed '/^config DRM_SCHED_SHIM_KUNIT_TEST$/,$d' "$top/Kconfig" | sed '${/^$/d}' >"$tree/$shim/Kconfig"
-grep -v 'kunit/' "$top/Kbuild" >"$tree/$shim/Kbuild"
+# Kconfig and Kbuild without what the tests and Rust add later
+kconfig_kbuild DRM_SCHED_SHIM_KUNIT_TEST DRM_SCHED_SHIM_RAW_REPRO \
+	DRM_SCHED_SHIM_RUST_KUNIT_TEST
 "$PYTHON" "$top/scripts/tree-edit.py" --only c "$tree" >/dev/null
 maintainers_entry "$shim/" include/drm/drm_sched_shim.h
 commit "$shim" include/drm/drm_sched_shim.h drivers/gpu/drm/Kconfig \
@@ -159,7 +187,7 @@ EOF
 
 # patch 2: the tests
 cp -r "$top/kunit" "$tree/$shim/"
-cp "$top/Kconfig" "$top/Kbuild" "$tree/$shim/"
+kconfig_kbuild DRM_SCHED_SHIM_RUST_KUNIT_TEST
 commit "$shim" <<'EOF'
 drm/sched-shim: add KUnit tests with mock hardware
 
@@ -180,13 +208,20 @@ scenarios on raw drm_sched and are expected to crash; never enable it
 outside that comparison.
 EOF
 
-# patch 3: Rust
+# patch 3: Rust. The kernel crate's module and helpers go to rust/, the
+# mock driver (rust/Kbuild, rust/*.rs) next to the C tests.
 rust_files=()
 while IFS= read -r f; do
-	mkdir -p "$tree/$(dirname "$f")"
-	cp "$top/$f" "$tree/$f"
-	rust_files+=("$f")
+	case $f in
+	rust/kernel/* | rust/helpers/*) dst=$f ;;
+	rust/*) dst=$shim/$f ;;
+	esac
+	mkdir -p "$tree/$(dirname "$dst")"
+	cp "$top/$f" "$tree/$dst"
+	rust_files+=("$dst")
 done < <(cd "$top" && git ls-files -co --exclude-standard rust)
+kconfig_kbuild
+rust_files+=("$shim/Kconfig" "$shim/Kbuild")
 "$PYTHON" "$top/scripts/tree-edit.py" --only rust "$tree" >/dev/null
 maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}"
 edited=()
@@ -279,6 +314,31 @@ else
 	"${G[@]}" am --abort || true
 	step_fail "git am: the series does not apply"
 fi
+
+# The documentation page as the kernel's Sphinx would build it: its
+# kernel-doc extension over the patched tree, warnings as errors.
+docs_check() {
+	local d
+	d=$(mktemp -d)
+	mkdir "$d/src"
+	cp "$tree/Documentation/gpu/drm-sched-shim.rst" "$d/src/index.rst"
+	cat >"$d/src/conf.py" <<EOF
+import sys
+sys.path.insert(0, '$tree/Documentation/sphinx')
+extensions = ['kerneldoc']
+kerneldoc_bin = '$tree/scripts/kernel-doc'
+kerneldoc_srctree = '$tree'
+project = 'drm-sched-shim'
+EOF
+	if sphinx-build -q -W -b html "$d/src" "$d/out" >"$d/log" 2>&1; then
+		step_ok "Documentation/gpu/drm-sched-shim.rst: sphinx-build -W clean"
+	else
+		sed 's/^/    /' "$d/log" | tail -n 20
+		step_fail "Documentation/gpu/drm-sched-shim.rst: sphinx-build -W"
+	fi
+	rm -rf "$d"
+}
+docs_check
 
 if [ "${PATCHES_VERIFY:-1}" = 1 ] && [ "$failed" = 0 ]; then
 	PASS_PROBLEMS=()

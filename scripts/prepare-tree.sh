@@ -8,11 +8,14 @@
 # and redone). With KSRC=/path: check that it is a clean 6.12+ tree.
 # Then, idempotently:
 #
-#   drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit} -> project
+#   drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit,rust}
+#                                                            -> project
 #   include/drm/drm_sched_shim.h                             -> project
-#   rust/kernel/drm_sched_shim.rs                            -> project
+#   rust/kernel/drm_sched_shim{.rs,/}                        -> project
+#   rust/helpers/drm_sched_shim.c                            -> project
 #   + one line each in drivers/gpu/drm/{Kconfig,Makefile},
-#     rust/bindings/bindings_helper.h, rust/kernel/lib.rs
+#     rust/bindings/bindings_helper.h, rust/kernel/lib.rs,
+#     rust/helpers/helpers.c
 #
 # Symlinks, so editing a project file and re-running rebuilds only what
 # changed. The tree itself is never built in (builds use O=), so it stays
@@ -123,20 +126,24 @@ link() {
 overlay() {
 	local tree=$1 top=$DSHIM_TOP d=$1/drivers/gpu/drm/sched_shim f
 	# Refuse before changing anything.
-	for f in "$d"/{Kconfig,Kbuild,c-shim,kunit} "$tree/include/drm/drm_sched_shim.h" \
-		"$tree/rust/kernel/drm_sched_shim.rs"; do
+	for f in "$d"/{Kconfig,Kbuild,c-shim,kunit,rust} "$tree/include/drm/drm_sched_shim.h" \
+		"$tree/rust/kernel/drm_sched_shim.rs" "$tree/rust/kernel/drm_sched_shim" \
+		"$tree/rust/helpers/drm_sched_shim.c"; do
 		if [ -d "$f" ] && [ ! -L "$f" ]; then
 			die "$f is a directory, expected a symlink into $top: remove it by hand"
 		fi
 	done
 	mkdir -p "$d"
-	for f in Kconfig Kbuild c-shim kunit; do
+	for f in Kconfig Kbuild c-shim kunit rust; do
 		link "$top/$f" "$d/$f"
 	done
 	link "$top/include/drm/drm_sched_shim.h" "$tree/include/drm/drm_sched_shim.h"
 	link "$top/rust/kernel/drm_sched_shim.rs" "$tree/rust/kernel/drm_sched_shim.rs"
+	link "$top/rust/kernel/drm_sched_shim" "$tree/rust/kernel/drm_sched_shim"
+	link "$top/rust/helpers/drm_sched_shim.c" "$tree/rust/helpers/drm_sched_shim.c"
 	"$(dshim_python)" "$top/scripts/tree-edit.py" "$tree"
-	for f in Kconfig Kbuild c-shim/Kbuild kunit/Kbuild include/drm/drm_sched_shim.h rust/kernel/drm_sched_shim.rs; do
+	for f in Kconfig Kbuild c-shim/Kbuild kunit/Kbuild rust/Kbuild include/drm/drm_sched_shim.h \
+		rust/kernel/drm_sched_shim.rs rust/kernel/drm_sched_shim rust/helpers/drm_sched_shim.c; do
 		[ -e "$top/$f" ] || warn "project file $f does not exist yet: the build will fail until it does"
 	done
 }

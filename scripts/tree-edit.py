@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""Wire the shim into a kernel tree: the four one-line edits.
+"""Wire the shim into a kernel tree: the five one-line edits.
 
     tree-edit.py KERNEL_TREE            add the lines
     tree-edit.py --remove KERNEL_TREE   take them out again
@@ -25,6 +25,7 @@ KCONFIG_LINE = 'source "drivers/gpu/drm/sched_shim/Kconfig"'
 MAKEFILE_LINE = 'obj-$(CONFIG_DRM_SCHED_SHIM) += sched_shim/'
 BINDINGS_LINE = '#include <drm/drm_sched_shim.h>'
 LIBRS_LINES = ['#[cfg(CONFIG_DRM_SCHED_SHIM)]', 'pub mod drm_sched_shim;']
+HELPERS_LINE = '#include "drm_sched_shim.c"'
 
 
 class EditError(Exception):
@@ -125,6 +126,25 @@ def edit_lib_rs(path):
     return lines
 
 
+def edit_helpers(path):
+    """Include our Rust helpers in rust/helpers/helpers.c, sorted."""
+    lines = read_lines(path)
+    if HELPERS_LINE in (l.strip() for l in lines):
+        return None
+    inc = re.compile(r'^#include "([^"]+)"\s*$')
+    incs = [i for i, l in enumerate(lines) if inc.match(l)]
+    if not incs:
+        raise EditError(f'{path}: no \'#include "....c"\' lines found; '
+                        'is this the Rust helpers file of a 6.12+ tree?')
+    where = incs[-1] + 1
+    for i in incs:
+        if inc.match(lines[i]).group(1) > 'drm_sched_shim.c':
+            where = i
+            break
+    lines.insert(where, HELPERS_LINE)
+    return lines
+
+
 def remove_lines(path):
     """Take out what the edits above added; None when nothing to do."""
     if not os.path.exists(path):
@@ -142,7 +162,7 @@ def remove_lines(path):
             if out and out[-1] == LIBRS_LINES[0]:
                 out.pop()
             changed = True
-        elif s in (MAKEFILE_LINE, BINDINGS_LINE):
+        elif s in (MAKEFILE_LINE, BINDINGS_LINE, HELPERS_LINE):
             changed = True
         else:
             out.append(line)
@@ -155,6 +175,7 @@ EDITS = [
     ('c', 'drivers/gpu/drm/Makefile', edit_makefile),
     ('rust', 'rust/bindings/bindings_helper.h', edit_bindings_helper),
     ('rust', 'rust/kernel/lib.rs', edit_lib_rs),
+    ('rust', 'rust/helpers/helpers.c', edit_helpers),
 ]
 
 

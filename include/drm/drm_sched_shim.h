@@ -10,10 +10,10 @@
 #ifndef _DRM_SCHED_SHIM_H_
 #define _DRM_SCHED_SHIM_H_
 
+#include <linux/dma-fence.h>
 #include <linux/types.h>
 
 struct device;
-struct dma_fence;
 struct workqueue_struct;
 
 struct dshim_entity;

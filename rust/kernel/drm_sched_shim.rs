@@ -5,41 +5,181 @@
 //! The shim wraps `drm_sched` so that every object (scheduler, entity,
 //! queue, job, fence, timeline) is reached through a counted reference and
 //! teardown never depends on the order in which references are dropped.
-//! Its functions are reachable as `kernel::bindings::dshim_*`; the safe
-//! Rust abstraction over them lives here once it exists.
+//! This module is its safe Rust abstraction; the raw functions remain
+//! reachable as `kernel::bindings::dshim_*`.
+//!
+//! - [`Queue`] (a scheduler and its one entity), [`Scheduler`] and
+//!   [`Entity`]: counted handles ([`ARef`]); dropping the last reference
+//!   shuts down or kills without waiting, from any context.
+//! - [`Job`]: created, dependencies added, submitted, as a typestate;
+//!   its driver data `T` is owned by the shim and dropped exactly once.
+//! - [`JobOps`]: the driver's callbacks (`run`, `timed_out`, `cancel`),
+//!   implemented by `T`; `free` is `T`'s [`Drop`].
+//! - [`Fence`]: the fences jobs return, which reference only a small
+//!   timeline, never the scheduler; [`HwTimeline`] and [`HwFence`]: the
+//!   driver's hardware fences, so that no driver implements
+//!   `dma_fence_ops`.
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
 //!
 //! # Examples
 //!
-//! A timeline (a fence context and a name) through the raw bindings: it is
-//! counted by the shim's live-object statistics while a reference exists.
+//! A driver with one queue per userspace queue: its job data holds the
+//! hardware fence the "interrupt handler" (here, the test itself) signals.
+//! The process dies with its job submitted, maybe on the hardware already:
+//! the driver drops everything at once, without waiting, and the fence it
+//! exported lives on.
 //!
 //! ```
-//! use kernel::{bindings, c_str, error::from_err_ptr, prelude::*};
+//! use kernel::{c_str, new_spinlock, sync::SpinLock, types::ARef};
+//! use kernel::drm_sched_shim::{self as dshim, Fence, HwFence, HwTimeline, JobOps, Queue,
+//!                              SchedulerOptions};
+//! use kernel::macros::{pin_data, vtable};
 //!
-//! fn live_timelines() -> u64 {
-//!     let mut stats = bindings::dshim_stats::default();
-//!     // SAFETY: `stats` is a valid, writable `struct dshim_stats`.
-//!     unsafe { bindings::dshim_stats_read(&mut stats) };
-//!     stats.timelines
+//! #[pin_data]
+//! struct MyJob {
+//!     ring: ARef<HwTimeline>,
+//!     #[pin]
+//!     hw_fence: SpinLock<Option<ARef<HwFence>>>,
 //! }
 //!
-//! let before = live_timelines();
-//! let name = c_str!("rust-doctest");
-//! // SAFETY: `name` is a NUL-terminated string; the shim copies it.
-//! let tl = from_err_ptr(unsafe { bindings::dshim_timeline_create(name.as_char_ptr()) })?;
-//! assert!(!tl.is_null());
-//! assert_eq!(live_timelines(), before + 1);
+//! #[vtable]
+//! impl JobOps for MyJob {
+//!     fn run(&self) -> Result<Option<ARef<Fence>>> {
+//!         let hw = self.ring.new_fence()?;
+//!         let fence = hw.fence();
+//!         *self.hw_fence.lock() = Some(hw); // the ring now runs the job
+//!         Ok(Some(fence))
+//!     }
 //!
-//! // SAFETY: `tl` is a live timeline: we own the reference returned above.
-//! let tl_name = unsafe { CStr::from_char_ptr(bindings::dshim_timeline_name(tl)) };
-//! assert_eq!(tl_name.as_bytes(), name.as_bytes());
-//! // SAFETY: as above.
-//! let _context: u64 = unsafe { bindings::dshim_timeline_context(tl) };
+//!     fn cancel(&self) {
+//!         let hw = self.hw_fence.lock().take(); // not signalled under our lock
+//!         if let Some(hw) = hw {
+//!             let _ = hw.signal(Err(dshim::code::ecanceled()));
+//!         }
+//!     }
+//! }
 //!
-//! // SAFETY: drops the reference returned by `dshim_timeline_create()`;
-//! // `tl` is not used afterwards.
-//! unsafe { bindings::dshim_timeline_put(tl) };
+//! // open
+//! let ring = HwTimeline::new(c_str!("my-ring"))?;
+//! let opts = SchedulerOptions { timeout_ms: 5000, ..SchedulerOptions::new(c_str!("my-q"), 64) };
+//! let queue = Queue::<MyJob>::new(&opts)?;
+//!
+//! // submit ioctl
+//! let job_ring = ring.clone();
+//! let job = queue.new_job(1, try_pin_init!(MyJob {
+//!     ring: job_ring,
+//!     hw_fence <- new_spinlock!(None),
+//! }? Error))?;
+//! let out_fence = job.ready().submit()?;
+//!
+//! // postclose of a killed process: no waiting, no ordering
+//! drop(queue);
+//! drop(ring);
+//!
+//! // The job was cancelled, on the hardware or before it got there; its
+//! // fence outlives everything.
+//! out_fence.wait_timeout(5000)?;
+//! assert_eq!(out_fence.result().unwrap().map_err(|e| e.to_errno()),
+//!            Err(dshim::code::ecanceled().to_errno()));
+//! dshim::flush();
 //! # Ok::<(), Error>(())
 //! ```
+
+use crate::{bindings, error::Error};
+
+mod fence;
+mod job;
+#[doc(hidden)]
+pub mod kunit;
+mod sched;
+
+pub use fence::{Fence, HwFence, HwTimeline};
+pub use job::{Created, Job, JobState, Ready};
+pub use sched::{Entity, JobOps, Queue, Scheduler, SchedulerOptions, TimeoutStatus};
+
+#[cfg(doc)]
+use crate::types::ARef;
+
+/// Error codes the shim reports that 6.12's [`kernel::error::code`] lacks.
+///
+/// [`kernel::error::code`]: crate::error::code
+pub mod code {
+    use super::{bindings, Error};
+
+    /// `ECANCELED`: a job that never ran (kill, shutdown), or one cancelled
+    /// on the hardware by convention.
+    pub fn ecanceled() -> Error {
+        Error::from_errno(-(bindings::ECANCELED as i32))
+    }
+
+    /// `ESHUTDOWN`: the entity was killed or the scheduler shut down.
+    pub fn eshutdown() -> Error {
+        Error::from_errno(-(bindings::ESHUTDOWN as i32))
+    }
+
+    /// `ETIMEDOUT`: a wait timed out (or a job, by convention, hung).
+    pub fn etimedout() -> Error {
+        Error::from_errno(-(bindings::ETIMEDOUT as i32))
+    }
+
+    /// `EALREADY`: a hardware fence that already signalled.
+    pub fn ealready() -> Error {
+        Error::from_errno(-(bindings::EALREADY as i32))
+    }
+}
+
+/// Live shim objects, for leak checks; see [`stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Schedulers whose memory is not freed yet.
+    pub scheds: u64,
+    /// Entities whose memory is not freed yet.
+    pub entities: u64,
+    /// Queue handles not freed yet.
+    pub queues: u64,
+    /// Jobs whose memory is not freed yet.
+    pub jobs: u64,
+    /// Shim fences (job and hardware) not freed yet.
+    pub fences: u64,
+    /// Timelines not freed yet.
+    pub timelines: u64,
+    /// Misuse the shim caught and warned about (never decreases).
+    pub driver_bugs: u64,
+}
+
+/// Snapshot of the shim's live object counts (global to the shim, not per
+/// driver).
+///
+/// # Context
+///
+/// Any context.
+pub fn stats() -> Stats {
+    let mut s = bindings::dshim_stats::default();
+    // SAFETY: `s` is a valid, writable `struct dshim_stats`.
+    unsafe { bindings::dshim_stats_read(&mut s) };
+    Stats {
+        scheds: s.scheds,
+        entities: s.entities,
+        queues: s.queues,
+        jobs: s.jobs,
+        fences: s.fences,
+        timelines: s.timelines,
+        driver_bugs: s.driver_bugs,
+    }
+}
+
+/// Waits for the shim's deferred work queued so far (puts, kills,
+/// shutdowns and the frees they lead to).
+///
+/// A driver calls it before its module goes, once it dropped all handles and
+/// its `wait_idle()` calls returned; tests call it before checking
+/// [`stats`].
+///
+/// # Context
+///
+/// Process context; sleeps. Never from a [`JobOps`] callback.
+pub fn flush() {
+    // SAFETY: Always safe to call from process context.
+    unsafe { bindings::dshim_flush() };
+}

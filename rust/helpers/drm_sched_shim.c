@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+
+/*
+ * Helpers for the DRM scheduler shim's Rust abstraction
+ * (rust/kernel/drm_sched_shim.rs): the dma_fence inlines it calls.
+ * Sorted alphabetically.
+ */
+
+#include <linux/dma-fence.h>
+
+struct dma_fence *rust_helper_dma_fence_get(struct dma_fence *fence)
+{
+	return dma_fence_get(fence);
+}
+
+bool rust_helper_dma_fence_is_signaled(struct dma_fence *fence)
+{
+	return dma_fence_is_signaled(fence);
+}
+
+void rust_helper_dma_fence_put(struct dma_fence *fence)
+{
+	dma_fence_put(fence);
+}

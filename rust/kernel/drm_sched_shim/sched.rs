@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Schedulers, entities and queues, and the driver's [`JobOps`].
+//!
+//! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
+
+use super::{job::Job, Fence};
+use crate::{
+    bindings,
+    error::{from_err_ptr, to_result, VTABLE_DEFAULT_ERROR},
+    prelude::*,
+    types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
+};
+use core::{marker::PhantomData, pin::Pin, ptr::NonNull};
+
+/// What [`JobOps::timed_out`] tells the shim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutStatus {
+    /// The device is alive: re-arm the timeout timer. The job stays on the
+    /// hardware until its hardware fence signals (the driver typically
+    /// signals it with an error before returning this).
+    Continue,
+    /// The device is gone: do not re-arm the timer.
+    DeviceGone,
+}
+
+/// The driver's side of a scheduler: the job payload and its callbacks.
+///
+/// The implementing type is the driver's per-job data. The shim owns it from
+/// [`Job::new`] on and hands it back to the callbacks below; it is dropped
+/// exactly once, on the shim's worker, whatever happens to the job (ran,
+/// cancelled, killed, never submitted, failed dependency). Rust's [`Drop`]
+/// is therefore the C `free` callback.
+///
+/// Every callback may drop any reference the driver holds, including the
+/// last one of the job's [`Queue`], [`Scheduler`] or [`Entity`], or of the
+/// job data's own fields: the shim defers all teardown to its own worker.
+///
+/// # Context
+///
+/// No callback is called with a shim lock held. [`JobOps::run`] and the
+/// drop of the data run on a workqueue; [`JobOps::timed_out`] on the
+/// timeout workqueue; [`JobOps::cancel`] on the shim's worker, possibly
+/// concurrently with `timed_out` (hence `Sync`). A callback must not wait
+/// for its own scheduler to become idle, nor for a fence of a job queued
+/// behind it (`wait_idle()`, [`Fence::wait_timeout`]): the job being called
+/// back is not freed until the callback returns.
+#[vtable]
+pub trait JobOps: Send + Sync + Sized + 'static {
+    /// Puts the job on the hardware. Called once per job, in submission
+    /// order within an entity, once its dependencies signalled.
+    ///
+    /// Returns the hardware fence (a [`HwFence`](super::HwFence) as
+    /// [`Fence`]), `None` if the job completed synchronously, or an error
+    /// that the job's fence signals with.
+    fn run(&self) -> Result<Option<ARef<Fence>>>;
+
+    /// The job has been on the hardware longer than the scheduler's timeout.
+    ///
+    /// Called only for a job whose [`JobOps::run`] returned a hardware
+    /// fence. Without this callback the timer is re-armed.
+    fn timed_out(&self) -> TimeoutStatus {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Shutdown asks the driver to force-complete a job on the hardware: make
+    /// its hardware fence signal soon (with `ECANCELED` by convention).
+    ///
+    /// Called at most once per job. Without this callback jobs on the
+    /// hardware run to completion.
+    fn cancel(&self) {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The C callbacks of a [`JobOps`] type: one table per driver data type.
+pub(crate) struct OpsTable<T>(PhantomData<T>);
+
+impl<T: JobOps> OpsTable<T> {
+    const OPS: bindings::dshim_sched_ops = bindings::dshim_sched_ops {
+        run: Some(Self::run),
+        timedout: if T::HAS_TIMED_OUT {
+            Some(Self::timed_out)
+        } else {
+            None
+        },
+        cancel: if T::HAS_CANCEL {
+            Some(Self::cancel)
+        } else {
+            None
+        },
+        free: Some(Self::free),
+    };
+
+    /// The driver data of a job, borrowed for the duration of a callback.
+    ///
+    /// # Safety
+    ///
+    /// `job` must be a job the shim is calling back, of a scheduler created
+    /// with [`OpsTable<T>::OPS`], and the shim's `free` callback for it must
+    /// not have started.
+    unsafe fn data<'a>(job: *mut bindings::dshim_job) -> Pin<&'a T> {
+        // SAFETY: The shim keeps `job` alive during the callback. Its payload
+        // is a `Pin<KBox<T>>` turned foreign by `Job::new` (the only way to
+        // create jobs on such a scheduler); `free`, where it is taken back,
+        // has not started, and nothing borrows it mutably.
+        unsafe { <Pin<KBox<T>> as ForeignOwnable>::borrow(bindings::dshim_job_priv(job)) }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
+    unsafe extern "C" fn run(job: *mut bindings::dshim_job) -> *mut bindings::dma_fence {
+        // SAFETY: The shim calls `run` on a live job before its `free`.
+        let data = unsafe { Self::data(job) };
+        match data.get_ref().run() {
+            // The hardware fence's count passes to the shim.
+            Ok(Some(fence)) => ARef::into_raw(fence).cast().as_ptr(),
+            Ok(None) => core::ptr::null_mut(),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
+    unsafe extern "C" fn timed_out(
+        job: *mut bindings::dshim_job,
+    ) -> bindings::dshim_timeout_status {
+        // SAFETY: The shim calls `timedout` on a live job before its `free`.
+        let data = unsafe { Self::data(job) };
+        match data.get_ref().timed_out() {
+            TimeoutStatus::Continue => bindings::dshim_timeout_status_DSHIM_TIMEOUT_CONTINUE,
+            TimeoutStatus::DeviceGone => bindings::dshim_timeout_status_DSHIM_TIMEOUT_DEVICE_GONE,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
+    unsafe extern "C" fn cancel(job: *mut bindings::dshim_job) {
+        // SAFETY: The shim calls `cancel` on a live job and its `free` waits
+        // until `cancel` returned.
+        let data = unsafe { Self::data(job) };
+        data.get_ref().cancel();
+    }
+
+    /// # Safety
+    ///
+    /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
+    unsafe extern "C" fn free(job: *mut bindings::dshim_job) {
+        // SAFETY: The shim calls `free` exactly once per job, after every
+        // other callback for it returned; the payload came from
+        // `Pin<KBox<T>>::into_foreign` in `Job::new`, and no borrow of it
+        // from `Self::data` outlives the callback that took it.
+        drop(unsafe {
+            <Pin<KBox<T>> as ForeignOwnable>::from_foreign(bindings::dshim_job_priv(job))
+        });
+    }
+}
+
+/// How to create a [`Scheduler`] or a [`Queue`].
+#[derive(Clone, Copy, Debug)]
+pub struct SchedulerOptions<'a> {
+    /// The name of the scheduler and of the timeline of its fences; copied,
+    /// shorter than `DSHIM_NAME_MAX` bytes.
+    pub name: &'a CStr,
+    /// Credits the hardware holds at once (at least 1).
+    pub credit_limit: u32,
+    /// Run queues, that is entity priorities; 0 means 1.
+    pub num_priorities: u32,
+    /// Job timeout in milliseconds; 0 disables it.
+    pub timeout_ms: u32,
+}
+
+impl<'a> SchedulerOptions<'a> {
+    /// Options with one priority and no timeout.
+    pub const fn new(name: &'a CStr, credit_limit: u32) -> Self {
+        Self {
+            name,
+            credit_limit,
+            num_priorities: 1,
+            timeout_ms: 0,
+        }
+    }
+
+    fn desc<T: JobOps>(&self) -> bindings::dshim_sched_desc {
+        bindings::dshim_sched_desc {
+            // A promoted constant: it lives in the kernel image for as long as
+            // any scheduler may call it.
+            ops: &OpsTable::<T>::OPS,
+            priv_: core::ptr::null_mut(),
+            name: self.name.as_char_ptr(),
+            dev: core::ptr::null_mut(),
+            credit_limit: self.credit_limit,
+            num_priorities: self.num_priorities,
+            timeout_ms: self.timeout_ms,
+            // The shim's shared workqueues: no thread per scheduler.
+            submit_wq: core::ptr::null_mut(),
+            timeout_wq: core::ptr::null_mut(),
+        }
+    }
+}
+
+/// A counted DRM GPU scheduler whose jobs carry driver data `T`.
+///
+/// Dropping the last [`ARef`] shuts the scheduler down without waiting:
+/// entities are killed, jobs not yet run signal `ECANCELED`, jobs on the
+/// hardware get [`JobOps::cancel`]. The memory lives on, on the shim's
+/// side, until the last job was freed.
+///
+/// # Invariants
+///
+/// The object is a live `struct dshim_sched`, created with
+/// `OpsTable::<T>::OPS`, reached through a driver reference (`users` count)
+/// that the holder of `&Scheduler<T>` owns or borrows from an owner.
+///
+/// # Examples
+///
+/// A scheduler with two priorities and one entity on each.
+///
+/// ```
+/// use kernel::{c_str, drm_sched_shim::{Fence, Job, JobOps, Scheduler, SchedulerOptions}};
+/// use kernel::{macros::vtable, types::ARef};
+///
+/// struct Nop;
+///
+/// #[vtable]
+/// impl JobOps for Nop {
+///     fn run(&self) -> Result<Option<ARef<Fence>>> {
+///         Ok(None) // done at once: no hardware fence
+///     }
+/// }
+///
+/// let opts = SchedulerOptions { num_priorities: 2, ..SchedulerOptions::new(c_str!("doc-s"), 4) };
+/// let sched = Scheduler::<Nop>::new(&opts)?;
+/// let high = sched.new_entity(0)?;
+/// let low = sched.new_entity(1)?;
+/// assert!(sched.new_entity(2).is_err());
+///
+/// let a = Job::new(&low, 1, Nop)?.ready().submit()?;
+/// let b = Job::new(&high, 1, Nop)?.ready().submit()?;
+/// sched.wait_idle(5000)?;
+/// a.wait_timeout(5000)?;
+/// b.wait_timeout(5000)?;
+/// assert!(a.result().unwrap().is_ok() && b.result().unwrap().is_ok());
+///
+/// sched.shutdown();
+/// assert!(Job::new(&high, 1, Nop).is_err());
+/// # Ok::<(), Error>(())
+/// ```
+#[repr(transparent)]
+pub struct Scheduler<T: JobOps>(Opaque<bindings::dshim_sched>, PhantomData<T>);
+
+// SAFETY: Every `dshim_sched_*` function may be called from any thread, and
+// the last put from any context (it only queues work). The driver data `T`
+// it makes the shim own is `Send`, and is dropped on the shim's worker.
+unsafe impl<T: JobOps> Send for Scheduler<T> {}
+
+// SAFETY: The shim serialises everything it does on a scheduler with its own
+// locks; `&Scheduler<T>` only offers those entry points.
+unsafe impl<T: JobOps> Sync for Scheduler<T> {}
+
+// SAFETY: `dshim_sched_get()`/`dshim_sched_put()` maintain the driver count;
+// the memory stays while any count (driver, entity or job) exists.
+unsafe impl<T: JobOps> AlwaysRefCounted for Scheduler<T> {
+    fn inc_ref(&self) {
+        // SAFETY: By the type invariant we hold a driver reference.
+        unsafe { bindings::dshim_sched_get(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller gives up its driver reference.
+        unsafe { bindings::dshim_sched_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl<T: JobOps> Scheduler<T> {
+    /// Creates a scheduler.
+    ///
+    /// # Context
+    ///
+    /// Process context; may sleep.
+    pub fn new(opts: &SchedulerOptions<'_>) -> Result<ARef<Self>> {
+        let desc = opts.desc::<T>();
+        // SAFETY: `desc` is valid for the call (the shim copies it) and its
+        // ops are 'static.
+        let s = from_err_ptr(unsafe { bindings::dshim_sched_create(&desc) })?;
+        // INVARIANT: the shim returned a live scheduler using
+        // `OpsTable::<T>::OPS` and its first driver reference.
+        // SAFETY: `s` is not NULL on success; `Scheduler<T>` is
+        // `repr(transparent)` over the C struct.
+        Ok(unsafe { ARef::from_raw(NonNull::new_unchecked(s.cast())) })
+    }
+
+    fn as_raw(&self) -> *mut bindings::dshim_sched {
+        self.0.get()
+    }
+
+    /// Creates an entity (a submission context) at `priority`, 0 being the
+    /// highest.
+    ///
+    /// # Context
+    ///
+    /// Process context; may sleep.
+    pub fn new_entity(&self, priority: u32) -> Result<ARef<Entity<T>>> {
+        // SAFETY: By the type invariant the scheduler is live.
+        let e = from_err_ptr(unsafe { bindings::dshim_entity_create(self.as_raw(), priority) })?;
+        // SAFETY: As in `Entity::from_new`: a new entity of this scheduler
+        // and its first reference.
+        Ok(unsafe { Entity::from_new(e) })
+    }
+
+    /// Shuts the scheduler down without waiting (what dropping the last
+    /// reference does): no new entities or jobs; queued jobs signal
+    /// `ECANCELED`; jobs on the hardware get [`JobOps::cancel`].
+    ///
+    /// # Context
+    ///
+    /// Any context.
+    pub fn shutdown(&self) {
+        // SAFETY: By the type invariant the scheduler is live.
+        unsafe { bindings::dshim_sched_shutdown(self.as_raw()) };
+    }
+
+    /// Waits, for at most `timeout_ms`, until the data of every job created
+    /// on the scheduler was dropped. Returns `Err(ETIMEDOUT)` on timeout.
+    ///
+    /// # Context
+    ///
+    /// Process context; sleeps. Never from a [`JobOps`] callback.
+    pub fn wait_idle(&self, timeout_ms: u32) -> Result {
+        // SAFETY: By the type invariant the scheduler is live.
+        to_result(unsafe { bindings::dshim_sched_wait_idle(self.as_raw(), timeout_ms) })
+    }
+}
+
+/// A counted submission context on a [`Scheduler`].
+///
+/// Jobs of one entity run, and their fences signal, in submission order.
+/// Dropping the last [`ARef`] kills the entity without waiting (queued jobs
+/// signal `ECANCELED`, jobs on the hardware get [`JobOps::cancel`]).
+///
+/// An entity keeps its scheduler's memory, but not the scheduler itself,
+/// alive: dropping the scheduler's last reference still shuts it down, and
+/// every entity with it.
+///
+/// # Invariants
+///
+/// The object is a live `struct dshim_entity` of a scheduler created with
+/// `OpsTable::<T>::OPS`, reached through a driver reference.
+///
+/// # Examples
+///
+/// A killed entity takes no more jobs; the scheduler carries on.
+///
+/// ```
+/// use kernel::{c_str, drm_sched_shim::{code, Fence, Job, JobOps, Scheduler, SchedulerOptions}};
+/// use kernel::{macros::vtable, types::ARef};
+///
+/// struct Nop;
+///
+/// #[vtable]
+/// impl JobOps for Nop {
+///     fn run(&self) -> Result<Option<ARef<Fence>>> {
+///         Ok(None)
+///     }
+/// }
+///
+/// let sched = Scheduler::<Nop>::new(&SchedulerOptions::new(c_str!("doc-e"), 1))?;
+/// let e1 = sched.new_entity(0)?;
+/// let e2 = sched.new_entity(0)?;
+/// let job = Job::new(&e1, 1, Nop)?.ready();
+/// e1.kill();
+/// assert_eq!(job.submit().err().map(|e| e.to_errno()), Some(code::eshutdown().to_errno()));
+/// let fence = Job::new(&e2, 1, Nop)?.ready().submit()?;
+/// e2.wait_idle(5000)?;
+/// fence.wait_timeout(5000)?;
+/// assert!(fence.result().unwrap().is_ok());
+/// e1.wait_idle(5000)?;
+/// # Ok::<(), Error>(())
+/// ```
+#[repr(transparent)]
+pub struct Entity<T: JobOps>(Opaque<bindings::dshim_entity>, PhantomData<T>);
+
+// SAFETY: As for `Scheduler`: every `dshim_entity_*` function may be called
+// from any thread and the last put from any context.
+unsafe impl<T: JobOps> Send for Entity<T> {}
+
+// SAFETY: The shim serialises submissions and kill with its own locks.
+unsafe impl<T: JobOps> Sync for Entity<T> {}
+
+// SAFETY: `dshim_entity_get()`/`dshim_entity_put()` maintain the driver
+// count; the memory stays while any count (driver or job) exists.
+unsafe impl<T: JobOps> AlwaysRefCounted for Entity<T> {
+    fn inc_ref(&self) {
+        // SAFETY: By the type invariant we hold a driver reference.
+        unsafe { bindings::dshim_entity_get(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller gives up its driver reference.
+        unsafe { bindings::dshim_entity_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl<T: JobOps> Entity<T> {
+    /// Takes over the first reference of a new entity.
+    ///
+    /// # Safety
+    ///
+    /// `e` must be a live entity, not NULL, of a scheduler created with
+    /// `OpsTable::<T>::OPS`, and the caller must own a driver reference to
+    /// it, which passes to the returned [`ARef`].
+    unsafe fn from_new(e: *mut bindings::dshim_entity) -> ARef<Self> {
+        // INVARIANT: guaranteed by the caller.
+        // SAFETY: `Entity<T>` is `repr(transparent)` over the C struct; the
+        // caller guarantees the rest.
+        unsafe { ARef::from_raw(NonNull::new_unchecked(e.cast())) }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::dshim_entity {
+        self.0.get()
+    }
+
+    /// Kills the entity without waiting: jobs not yet run signal
+    /// `ECANCELED`, jobs on the hardware get [`JobOps::cancel`], new
+    /// submissions fail with `ESHUTDOWN`.
+    ///
+    /// # Context
+    ///
+    /// Any context.
+    pub fn kill(&self) {
+        // SAFETY: By the type invariant the entity is live.
+        unsafe { bindings::dshim_entity_kill(self.as_raw()) };
+    }
+
+    /// Waits, for at most `timeout_ms`, until the data of every job of the
+    /// entity was dropped. Returns `Err(ETIMEDOUT)` on timeout.
+    ///
+    /// # Context
+    ///
+    /// Process context; sleeps. Never from a [`JobOps`] callback.
+    pub fn wait_idle(&self, timeout_ms: u32) -> Result {
+        // SAFETY: By the type invariant the entity is live.
+        to_result(unsafe { bindings::dshim_entity_wait_idle(self.as_raw(), timeout_ms) })
+    }
+}
+
+/// A counted scheduler with a single entity: one per userspace queue of a
+/// firmware-scheduled GPU.
+///
+/// Queues share the shim's workqueues: a queue costs no kernel thread.
+/// Dropping the last [`ARef`] kills the queue (see [`Queue::kill`]) without
+/// waiting; jobs still on the hardware keep the scheduler's memory alive
+/// until their hardware fences signal, and nothing else.
+///
+/// # Invariants
+///
+/// The object is a live `struct dshim_queue` whose scheduler was created
+/// with `OpsTable::<T>::OPS`, reached through a queue reference.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{c_str, drm_sched_shim::{Fence, Job, JobOps, Queue, SchedulerOptions}};
+/// use kernel::{macros::vtable, types::ARef};
+///
+/// struct Nop;
+///
+/// #[vtable]
+/// impl JobOps for Nop {
+///     fn run(&self) -> Result<Option<ARef<Fence>>> {
+///         Ok(None)
+///     }
+/// }
+///
+/// let q = Queue::<Nop>::new(&SchedulerOptions::new(c_str!("doc-q"), 8))?;
+/// let fence = Job::new(q.entity(), 1, Nop)?.ready().submit()?;
+/// q.wait_idle(5000)?;
+/// fence.wait_timeout(5000)?;
+/// assert!(fence.result().unwrap().is_ok());
+/// q.scheduler().wait_idle(0)?;
+/// # Ok::<(), Error>(())
+/// ```
+#[repr(transparent)]
+pub struct Queue<T: JobOps>(Opaque<bindings::dshim_queue>, PhantomData<T>);
+
+// SAFETY: As for `Scheduler`: every `dshim_queue_*` function may be called
+// from any thread and the last put from any context.
+unsafe impl<T: JobOps> Send for Queue<T> {}
+
+// SAFETY: The queue is immutable after creation but for its count; the
+// scheduler and entity behind it serialise their own state.
+unsafe impl<T: JobOps> Sync for Queue<T> {}
+
+// SAFETY: `dshim_queue_get()`/`dshim_queue_put()` maintain the count, and
+// the handle is freed only by the last put.
+unsafe impl<T: JobOps> AlwaysRefCounted for Queue<T> {
+    fn inc_ref(&self) {
+        // SAFETY: By the type invariant we hold a queue reference.
+        unsafe { bindings::dshim_queue_get(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller gives up its queue reference.
+        unsafe { bindings::dshim_queue_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl<T: JobOps> Queue<T> {
+    /// Creates a scheduler and its entity (at priority 0) as one queue.
+    ///
+    /// # Context
+    ///
+    /// Process context; may sleep.
+    pub fn new(opts: &SchedulerOptions<'_>) -> Result<ARef<Self>> {
+        let desc = opts.desc::<T>();
+        // SAFETY: `desc` is valid for the call (the shim copies it) and its
+        // ops are 'static.
+        let q = from_err_ptr(unsafe { bindings::dshim_queue_create(&desc) })?;
+        // INVARIANT: the shim returned a live queue whose scheduler uses
+        // `OpsTable::<T>::OPS`, and its first reference.
+        // SAFETY: `q` is not NULL on success; `Queue<T>` is
+        // `repr(transparent)` over the C struct.
+        Ok(unsafe { ARef::from_raw(NonNull::new_unchecked(q.cast())) })
+    }
+
+    fn as_raw(&self) -> *mut bindings::dshim_queue {
+        self.0.get()
+    }
+
+    /// The queue's entity, to create jobs on.
+    pub fn entity(&self) -> &Entity<T> {
+        // SAFETY: By the type invariant the queue is live, and it holds a
+        // driver reference on its entity for as long as it lives, which is at
+        // least as long as `&self`; `Entity<T>` is `repr(transparent)`.
+        unsafe { &*bindings::dshim_queue_entity(self.as_raw()).cast::<Entity<T>>() }
+    }
+
+    /// The queue's scheduler.
+    pub fn scheduler(&self) -> &Scheduler<T> {
+        // SAFETY: By the type invariant the queue is live, and it holds a
+        // driver reference on its scheduler for as long as it lives;
+        // `Scheduler<T>` is `repr(transparent)`.
+        unsafe { &*bindings::dshim_queue_sched(self.as_raw()).cast::<Scheduler<T>>() }
+    }
+
+    /// Kills the queue without waiting: what a driver does when the process
+    /// owning it dies, or to ban a queue that hung. Shuts the scheduler down
+    /// (see [`Scheduler::shutdown`]).
+    ///
+    /// # Context
+    ///
+    /// Any context.
+    pub fn kill(&self) {
+        // SAFETY: By the type invariant the queue is live.
+        unsafe { bindings::dshim_queue_kill(self.as_raw()) };
+    }
+
+    /// Waits, for at most `timeout_ms`, until the data of every job of the
+    /// queue was dropped. Returns `Err(ETIMEDOUT)` on timeout.
+    ///
+    /// # Context
+    ///
+    /// Process context; sleeps. Never from a [`JobOps`] callback.
+    pub fn wait_idle(&self, timeout_ms: u32) -> Result {
+        // SAFETY: By the type invariant the queue is live.
+        to_result(unsafe { bindings::dshim_queue_wait_idle(self.as_raw(), timeout_ms) })
+    }
+
+    /// Creates a job on the queue's entity: `Job::new(self.entity(), ..)`.
+    ///
+    /// # Context
+    ///
+    /// Process context; may sleep.
+    pub fn new_job(&self, credits: u32, data: impl PinInit<T, Error>) -> Result<Job<T>> {
+        Job::new(self.entity(), credits, data)
+    }
+}
