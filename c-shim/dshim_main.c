@@ -84,7 +84,7 @@
  * such a ``run`` pass their own &dshim_sched_desc.submit_wq.
  *
  * Deferred work of the shim itself (entity kill, scheduler shutdown,
- * freeing) runs on ``dshim_free``, another unbound %WQ_MEM_RECLAIM
+ * freeing) runs on ``dshim_free``, an unbound %WQ_MEM_RECLAIM
  * workqueue. It waits for the schedulers' works (drm_sched_fini() cancels
  * them synchronously) but they never wait for it, so a last reference
  * dropped inside ``free`` cannot deadlock.
