@@ -18,7 +18,7 @@ export KSRC DSHIM_CACHE PASS SUITES JOBS
 
 S := scripts
 
-.PHONY: help setup tree check demo selftest lint patches clean distclean
+.PHONY: help setup tree check demo bench selftest lint patches clean distclean
 
 help:
 	@echo 'drm-sched-shim: an ownership-explicit wrapper around the DRM GPU scheduler'
@@ -31,6 +31,8 @@ help:
 	@echo '  check      run every test: log-scanner self-test, the C pass (gcc,'
 	@echo '             KASAN, lockdep, debug objects) and the Rust pass (LLVM,'
 	@echo '             Rust doctests); ends with "N passed, M failed"'
+	@echo '  bench      the shim against raw drm_sched on the same mock hardware,'
+	@echo '             in a kernel without debug options; prints a table'
 	@echo '  setup      install missing Debian packages and bindgen-cli'
 	@echo '  tree       unpack the kernel tree and overlay the project into it'
 	@echo '  selftest   the log scanner self-test only (no kernel)'
@@ -60,6 +62,9 @@ check:
 
 demo:
 	@$(S)/demo.sh
+
+bench:
+	@$(S)/bench.sh
 
 selftest:
 	@$(S)/scan-log-selftest.sh

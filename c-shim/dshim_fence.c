@@ -37,6 +37,15 @@
  * holds a lock of the same class). dma_resv replaces fences of one context
  * by the later one, so anything else would report a buffer idle too soon.
  *
+ * Job fences, hardware fences and timelines each come from a slab cache
+ * of the shim's own (freed with kfree_rcu(), which takes any slab
+ * object). A job fence can outlive everything else of its job by far;
+ * allocated from a kmalloc cache, it would share slab pages with the
+ * short-lived objects of the same size allocated around it (the job's
+ * hardware fence, the driver's payload) and keep each such page from
+ * being freed: measured with ``make bench``, that was more than twice
+ * the memory of the fence and its timeline.
+ *
  * Job fences and hardware fences get separate lockdep classes for their
  * locks: signalling a hardware fence signals drm_sched's finished fence,
  * which signals a job fence, all nested.
@@ -72,11 +81,12 @@ static const struct dma_fence_ops dshim_fence_ops = {
 	.release = dshim_fence_release,
 };
 
-struct dshim_fence *dshim_fence_alloc(void)
+/* A zeroed fence from @cache: job fences and hardware fences have one each. */
+struct dshim_fence *dshim_fence_alloc(struct kmem_cache *cache)
 {
 	struct dshim_fence *f;
 
-	f = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*f), GFP_KERNEL);
+	f = dshim_fail_alloc() ? NULL : kmem_cache_zalloc(cache, GFP_KERNEL);
 	if (f)
 		atomic_long_inc(&dshim_counters.fences);
 	return f;
@@ -225,7 +235,7 @@ struct dma_fence *dshim_hw_fence_create(struct dshim_timeline *tl)
 	if (DSHIM_BAD_HANDLE(tl))
 		return ERR_PTR(-EINVAL);
 
-	f = dshim_fence_alloc();
+	f = dshim_fence_alloc(dshim_hw_fence_cache);
 	if (!f)
 		return ERR_PTR(-ENOMEM);
 

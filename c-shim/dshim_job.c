@@ -128,7 +128,7 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 	if (!job)
 		return ERR_PTR(-ENOMEM);
 
-	job->fence = dshim_fence_alloc();
+	job->fence = dshim_fence_alloc(dshim_job_fence_cache);
 	if (!job->fence) {
 		ret = -ENOMEM;
 		goto err_free_job;
@@ -456,6 +456,13 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	spin_lock(&sched->lock);
 	on_hw = !list_empty(&job->hw_link);
 	spin_unlock(&sched->lock);
+	/*
+	 * Nor of a job that is done: the timer may fire between its hardware
+	 * fence signalling and its free work, which shares a per-CPU pool
+	 * with the timeout work and may come second.
+	 */
+	if (on_hw && dma_fence_is_signaled(&sched_job->s_fence->finished))
+		on_hw = false;
 	if (on_hw && sched->ops->timedout)
 		status = sched->ops->timedout(job);
 

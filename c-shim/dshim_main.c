@@ -8,6 +8,7 @@
 #include <linux/init.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "internal.h"
 
@@ -59,17 +60,31 @@
  * DOC: workqueues and ordering
  *
  * Schedulers created without a &dshim_sched_desc.submit_wq share
- * ``dshim_submit``, one unbound %WQ_MEM_RECLAIM workqueue: one rescuer
- * thread for the whole system instead of an ordered workqueue and a rescuer
- * per scheduler. Ordering is kept because each drm_sched scheduler has a
- * single run-job work item, and a workqueue never runs one work item on two
- * workers at once: ``run`` calls of one scheduler stay serialised, in the
- * order drm_sched picks jobs. Run-job and free-job work of one scheduler
- * may run concurrently, which drm_sched supports (its pending list is
- * protected by ``job_list_lock``; panthor shares a workqueue the same way).
+ * ``dshim_submit``, one per-CPU (bound) %WQ_MEM_RECLAIM workqueue: one
+ * rescuer thread for the whole system instead of an ordered workqueue and
+ * a rescuer per scheduler. Ordering is kept because each drm_sched
+ * scheduler has a single run-job work item, and a workqueue never runs one
+ * work item on two workers at once: ``run`` calls of one scheduler stay
+ * serialised, in the order drm_sched picks jobs. Run-job and free-job work
+ * of one scheduler may run concurrently, which drm_sched supports (its
+ * pending list is protected by ``job_list_lock``; panthor shares a
+ * workqueue the same way).
+ *
+ * Per-CPU, not unbound: drm_sched queues a work item for every job run and
+ * every job freed, and requeues its run work after each job. An unbound
+ * pool is not concurrency-managed, so each of those queue_work() calls
+ * wakes an idle worker, which mostly finds nothing to do; in ``make
+ * bench`` those wake-ups were most of the shim's overhead over raw
+ * drm_sched (whose ordered workqueue queues work without waking). A
+ * per-CPU pool wakes a worker only when none is running on that CPU, and
+ * starts another when one sleeps, so a ``run`` that sleeps holds up no
+ * other scheduler. The price: work runs on the CPU that queued it (the
+ * submitter's for run, the interrupt's for free), and a ``run`` that
+ * spins for long delays other schedulers' work on that CPU; drivers with
+ * such a ``run`` pass their own &dshim_sched_desc.submit_wq.
  *
  * Deferred work of the shim itself (entity kill, scheduler shutdown,
- * freeing) runs on ``dshim_free``, another unbound %WQ_MEM_RECLAIM
+ * freeing) runs on ``dshim_free``, an unbound %WQ_MEM_RECLAIM
  * workqueue. It waits for the schedulers' works (drm_sched_fini() cancels
  * them synchronously) but they never wait for it, so a last reference
  * dropped inside ``free`` cannot deadlock.
@@ -77,6 +92,9 @@
 
 struct workqueue_struct *dshim_submit_wq;
 struct workqueue_struct *dshim_free_wq;
+struct kmem_cache *dshim_job_fence_cache;
+struct kmem_cache *dshim_hw_fence_cache;
+struct kmem_cache *dshim_timeline_cache;
 struct dshim_counters dshim_counters;
 
 /*
@@ -160,12 +178,31 @@ int dshim_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(dshim_stats);
 
+/*
+ * Never merged with another cache: keeping long-lived fences off the slab
+ * pages of other objects is their point (see "fences" in dshim_fence.c).
+ */
+static struct kmem_cache *__init dshim_cache_create(const char *name,
+						    unsigned int size)
+{
+	return kmem_cache_create(name, size, 0, SLAB_NO_MERGE, NULL);
+}
+
 static int __init dshim_init(void)
 {
-	dshim_submit_wq = alloc_workqueue("dshim_submit",
-					  WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	dshim_job_fence_cache = dshim_cache_create("dshim_job_fence",
+						   sizeof(struct dshim_fence));
+	dshim_hw_fence_cache = dshim_cache_create("dshim_hw_fence",
+						  sizeof(struct dshim_fence));
+	dshim_timeline_cache = dshim_cache_create("dshim_timeline",
+						  sizeof(struct dshim_timeline));
+	if (!dshim_job_fence_cache || !dshim_hw_fence_cache ||
+	    !dshim_timeline_cache)
+		goto err_destroy_caches;
+
+	dshim_submit_wq = alloc_workqueue("dshim_submit", WQ_MEM_RECLAIM, 0);
 	if (!dshim_submit_wq)
-		return -ENOMEM;
+		goto err_destroy_caches;
 
 	dshim_free_wq = alloc_workqueue("dshim_free",
 					WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
@@ -180,6 +217,12 @@ static int __init dshim_init(void)
 
 err_destroy_submit_wq:
 	destroy_workqueue(dshim_submit_wq);
+err_destroy_caches:
+	/* kmem_cache_destroy(NULL) does nothing */
+	kmem_cache_destroy(dshim_timeline_cache);
+	kmem_cache_destroy(dshim_hw_fence_cache);
+	kmem_cache_destroy(dshim_job_fence_cache);
+	dshim_timeline_cache = NULL;
 	return -ENOMEM;
 }
 

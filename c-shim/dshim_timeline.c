@@ -39,7 +39,10 @@ struct dshim_timeline *dshim_timeline_create(const char *name)
 	if (strnlen(name, DSHIM_NAME_MAX) >= DSHIM_NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
 
-	tl = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*tl), GFP_KERNEL);
+	if (!dshim_timeline_cache)
+		return ERR_PTR(-ENODEV);	/* the shim failed to initialise */
+	tl = dshim_fail_alloc() ? NULL :
+	     kmem_cache_zalloc(dshim_timeline_cache, GFP_KERNEL);
 	if (!tl)
 		return ERR_PTR(-ENOMEM);
 

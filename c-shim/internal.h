@@ -32,6 +32,9 @@ struct seq_file;
 
 extern struct workqueue_struct *dshim_submit_wq;
 extern struct workqueue_struct *dshim_free_wq;
+extern struct kmem_cache *dshim_job_fence_cache;
+extern struct kmem_cache *dshim_hw_fence_cache;
+extern struct kmem_cache *dshim_timeline_cache;
 
 /**
  * struct dshim_counters - live objects, one atomic per kind
@@ -139,7 +142,7 @@ struct dshim_fence {
 	struct work_struct signal_work;
 };
 
-struct dshim_fence *dshim_fence_alloc(void);
+struct dshim_fence *dshim_fence_alloc(struct kmem_cache *cache);
 void dshim_fence_free_unarmed(struct dshim_fence *fence);
 void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
 			 struct dma_fence *sched_fence, struct dma_fence *prev);

@@ -7,6 +7,7 @@
 #include <linux/err.h>
 #include <linux/kernel.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "../c-shim/internal.h"
@@ -188,6 +189,29 @@ static void dshim_fence_ops_built_in(struct kunit *test)
 	dshim_timeline_put(tl);
 }
 
+/*
+ * Fences and timelines come from the shim's own slab caches, not from
+ * kmalloc's, so that a fence kept long pins no page of other objects.
+ * (ksize() of a kmalloc object is its kmalloc size class, which differs.)
+ */
+static void dshim_fence_own_caches(struct kunit *test)
+{
+	struct dshim_timeline *tl = dshim_timeline_create("caches");
+	struct dma_fence *f;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
+	f = dshim_hw_fence_create(tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	KUNIT_EXPECT_EQ(test, ksize(container_of(f, struct dshim_fence, base)),
+			kmem_cache_size(dshim_hw_fence_cache));
+	KUNIT_EXPECT_EQ(test, ksize(tl), kmem_cache_size(dshim_timeline_cache));
+	KUNIT_EXPECT_EQ(test, kmem_cache_size(dshim_job_fence_cache),
+			sizeof(struct dshim_fence));
+	dshim_hw_fence_signal(f, 0);
+	dma_fence_put(f);
+	dshim_timeline_put(tl);
+}
+
 static struct kunit_case dshim_fence_cases[] = {
 	KUNIT_CASE(dshim_timeline_create_put),
 	KUNIT_CASE(dshim_timeline_name_too_long),
@@ -196,6 +220,7 @@ static struct kunit_case dshim_fence_cases[] = {
 	KUNIT_CASE(dshim_hw_fence_bad_input),
 	KUNIT_CASE(dshim_stats_debugfs_show),
 	KUNIT_CASE(dshim_fence_ops_built_in),
+	KUNIT_CASE(dshim_fence_own_caches),
 	{}
 };
 

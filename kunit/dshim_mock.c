@@ -113,7 +113,7 @@ static bool mock_job_unlink(struct mock_job *mj, int error)
 }
 
 /* Signal the job's hardware fence unless it already is. Any context. */
-static void mock_job_complete(struct mock_job *mj, int error)
+void mock_job_complete(struct mock_job *mj, int error)
 {
 	struct mock_ctx *ctx = mj->ctx;
 	unsigned long flags;
@@ -122,8 +122,11 @@ static void mock_job_complete(struct mock_job *mj, int error)
 	spin_lock_irqsave(&ctx->lock, flags);
 	mine = mock_job_unlink(mj, error);
 	spin_unlock_irqrestore(&ctx->lock, flags);
-	if (mine)
-		dshim_hw_fence_signal(mj->hw_fence, error);
+	if (!mine)
+		return;
+	if (ctx->hw_signal)
+		ctx->hw_signal(ctx, mj->id);
+	dshim_hw_fence_signal(mj->hw_fence, error);
 }
 
 static enum hrtimer_mode mock_timer_mode(struct mock_ctx *ctx)
@@ -144,20 +147,18 @@ static enum hrtimer_restart mock_job_timer(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
-static struct dma_fence *mock_run(struct dshim_job *job)
+/*
+ * Put @mj on the mock hardware: its hardware fence, which the hrtimer
+ * signals after the job's duration (at once for 0). Shared by the shim's
+ * mock driver and the raw drm_sched driver of the benchmarks, so that both
+ * drive the same hardware.
+ */
+struct dma_fence *mock_hw_run(struct mock_job *mj)
 {
-	struct mock_job *mj = dshim_job_priv(job);
 	struct mock_ctx *ctx = mj->ctx;
 	struct dma_fence *fence;
 	unsigned long flags;
 
-	atomic_inc(&ctx->runs);
-	mock_maybe_drop(ctx, MOCK_IN_RUN);
-	mock_job_maybe_drop(mj, MOCK_IN_RUN);
-	if (mj->run_sleep_ms)
-		msleep(mj->run_sleep_ms);
-	if (mj->run_error)
-		return ERR_PTR(mj->run_error);
 	if (mj->duration_us == MOCK_NO_FENCE)
 		return NULL;
 
@@ -176,6 +177,21 @@ static struct dma_fence *mock_run(struct dshim_job *job)
 		hrtimer_start(&mj->timer, ns_to_ktime((u64)mj->duration_us * NSEC_PER_USEC),
 			      mock_timer_mode(ctx));
 	return dma_fence_get(fence);
+}
+
+static struct dma_fence *mock_run(struct dshim_job *job)
+{
+	struct mock_job *mj = dshim_job_priv(job);
+	struct mock_ctx *ctx = mj->ctx;
+
+	atomic_inc(&ctx->runs);
+	mock_maybe_drop(ctx, MOCK_IN_RUN);
+	mock_job_maybe_drop(mj, MOCK_IN_RUN);
+	if (mj->run_sleep_ms)
+		msleep(mj->run_sleep_ms);
+	if (mj->run_error)
+		return ERR_PTR(mj->run_error);
+	return mock_hw_run(mj);
 }
 
 static enum dshim_timeout_status mock_timedout(struct dshim_job *job)
@@ -207,9 +223,9 @@ static void mock_cancel(struct dshim_job *job)
 	mock_job_maybe_drop(mj, MOCK_IN_CANCEL);
 }
 
-static void mock_free(struct dshim_job *job)
+/* Take @mj off the mock hardware for good and free it. */
+void mock_hw_release(struct mock_job *mj)
 {
-	struct mock_job *mj = dshim_job_priv(job);
 	struct mock_ctx *ctx = mj->ctx;
 	unsigned long flags;
 
@@ -222,8 +238,15 @@ static void mock_free(struct dshim_job *job)
 	dshim_queue_put(xchg(&mj->drop_queue, NULL));
 	dma_fence_put(mj->hw_fence);
 	kfree(mj);
-
 	atomic_inc(&ctx->frees);
+}
+
+static void mock_free(struct dshim_job *job)
+{
+	struct mock_job *mj = dshim_job_priv(job);
+	struct mock_ctx *ctx = mj->ctx;
+
+	mock_hw_release(mj);
 	mock_maybe_drop(ctx, MOCK_IN_FREE);
 }
 
@@ -328,6 +351,7 @@ struct dma_fence *mock_submit(struct kunit *test, struct mock_ctx *ctx,
 unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error)
 {
 	struct dma_fence *fences[16];
+	unsigned int ids[16];
 	struct mock_job *mj;
 	unsigned long flags;
 	unsigned int i, done = 0;
@@ -340,12 +364,15 @@ unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error)
 		       (mj = list_first_entry_or_null(&ctx->on_hw,
 						      struct mock_job, link))) {
 			mock_job_unlink(mj, error);
+			ids[batch] = mj->id;
 			fences[batch++] = dma_fence_get(mj->hw_fence);
 		}
 		spin_unlock_irqrestore(&ctx->lock, flags);
 		if (!batch)
 			break;
 		for (i = 0; i < batch; i++) {
+			if (ctx->hw_signal)
+				ctx->hw_signal(ctx, ids[i]);
 			dshim_hw_fence_signal(fences[i], error);
 			dma_fence_put(fences[i]);
 		}

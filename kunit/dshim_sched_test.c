@@ -173,6 +173,47 @@ static void dshim_sched_shares_workqueue(struct kunit *test)
 	dshim_sched_put(b);
 }
 
+/*
+ * The shared submit workqueue is per-CPU: a run that sleeps must not hold
+ * up another scheduler's jobs (its sleeping worker lets another start).
+ */
+static void dshim_sched_sleeping_run_holds_up_none(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "sleepy");
+	struct dshim_queue *slow, *fast;
+	struct dma_fence *slow_fence, *fast_fence;
+	struct dshim_job *job;
+	struct mock_job *mj;
+
+	slow = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(slow));
+	fast = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fast));
+
+	mj = mock_job_alloc(ctx, 0);
+	KUNIT_ASSERT_NOT_NULL(test, mj);
+	mj->run_sleep_ms = 2000;
+	job = mock_job_wrap(ctx, dshim_queue_entity(slow), mj);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	slow_fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(slow_fence));
+	KUNIT_ASSERT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+
+	fast_fence = mock_submit(test, ctx, dshim_queue_entity(fast), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fast_fence));
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(fast_fence, false,
+						     msecs_to_jiffies(1000)),
+			0);
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(slow_fence));
+
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(slow_fence));
+	dma_fence_put(slow_fence);
+	dma_fence_put(fast_fence);
+	dshim_queue_put(slow);
+	dshim_queue_put(fast);
+}
+
 /* A driver-provided submit workqueue is used as given. */
 static void dshim_sched_driver_workqueue(struct kunit *test)
 {
@@ -418,6 +459,7 @@ static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_sched_null_desc),
 	KUNIT_CASE(dshim_sched_bad_handles),
 	KUNIT_CASE(dshim_sched_shares_workqueue),
+	KUNIT_CASE_SLOW(dshim_sched_sleeping_run_holds_up_none),
 	KUNIT_CASE(dshim_sched_driver_workqueue),
 	KUNIT_CASE(dshim_entity_priority),
 	KUNIT_CASE(dshim_sched_shutdown_refuses),

@@ -54,6 +54,8 @@ enum mock_where {
  * @drop: references the mock drops at @drop_in, in order (mock_park_*())
  * @timeout_error: if set, timedout signals the job's hardware fence with it
  * @timeout_status: what timedout returns
+ * @hw_signal: if set, called with &mock_job.id right before the hardware
+ *	signals a job's fence (for the benchmarks' timestamps)
  */
 struct mock_ctx {
 	struct kunit *test;
@@ -72,6 +74,7 @@ struct mock_ctx {
 	} drop[MOCK_MAX_DROPS];
 	int timeout_error;
 	enum dshim_timeout_status timeout_status;
+	void (*hw_signal)(struct mock_ctx *ctx, unsigned int id);
 };
 
 /**
@@ -88,6 +91,7 @@ struct mock_ctx {
  * @drop_queue: a queue reference this job's callbacks drop
  * @outcome: if set, gets the error the hardware fence signalled with (the
  *	test sets it to %MOCK_NOT_RUN first); outlives the job
+ * @id: free for the test's use (the benchmarks number their jobs)
  */
 struct mock_job {
 	struct mock_ctx *ctx;
@@ -101,6 +105,7 @@ struct mock_job {
 	enum mock_where drop_where;
 	struct dshim_queue *drop_queue;
 	int *outcome;
+	unsigned int id;
 };
 
 extern const struct dshim_sched_ops mock_ops;
@@ -118,6 +123,10 @@ struct dshim_job *mock_job_create(struct kunit *test, struct mock_ctx *ctx,
 				  struct dshim_entity *entity, u32 duration_us);
 struct dma_fence *mock_submit(struct kunit *test, struct mock_ctx *ctx,
 			      struct dshim_entity *entity, u32 duration_us);
+
+struct dma_fence *mock_hw_run(struct mock_job *mj);
+void mock_job_complete(struct mock_job *mj, int error);
+void mock_hw_release(struct mock_job *mj);
 
 unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error);
 unsigned int mock_hw_count(struct mock_ctx *ctx);

@@ -5,6 +5,7 @@
 #
 #   c     gcc, kunit/.kunitconfig     (KASAN, lockdep, debug objects, ...)
 #   rust  LLVM=1 + Rust, kunit/rust.kunitconfig (doctests as KUnit cases)
+#   bench gcc, kunit/bench.kunitconfig (no debug options; make bench only)
 #   compare  gcc, kunit/.kunitconfig + kunit/raw-repro.kunitconfig: the
 #            C pass's kernel plus the raw drm_sched reproducers (make demo)
 #   patches  gcc, the .kunitconfig in the tree make patches applied its
@@ -22,6 +23,8 @@ DSHIM_TIMEOUT=${DSHIM_TIMEOUT:-600}
 # Kernel command line for every boot: all KASAN reports, not just the
 # first; kmemleak reports on the console.
 DSHIM_KERNEL_ARGS=${DSHIM_KERNEL_ARGS:-kasan_multi_shot kmemleak.verbose=1}
+# Memory of the test kernel (mem=).
+DSHIM_MEM=${DSHIM_MEM:-1G}
 
 # Results of the last pass_run, for the caller.
 PASS_PASSED=0
@@ -44,6 +47,7 @@ pass_kunitconfig() {
 	case $1 in
 	c) echo "$DSHIM_TOP/kunit/.kunitconfig" ;;
 	rust) echo "$DSHIM_TOP/kunit/rust.kunitconfig" ;;
+	bench) echo "$DSHIM_TOP/kunit/bench.kunitconfig" ;;
 	compare) printf '%s\n' "$DSHIM_TOP/kunit/.kunitconfig" \
 		"$DSHIM_TOP/kunit/raw-repro.kunitconfig" ;;
 	# make patches: the patched pristine tree's own copy
@@ -55,7 +59,7 @@ pass_kunitconfig() {
 pass_make_options() {
 	local bindgen
 	case $1 in
-	c | compare | patches) ;;
+	c | bench | compare | patches) ;;
 	rust)
 		bindgen=$(dshim_bindgen)
 		[ -n "$bindgen" ] || die "no usable bindgen (>= 0.65.1, not 0.66.x): run make setup"
@@ -162,7 +166,7 @@ pass_boot() {
 	*[[:space:]]*) die "the project path '$DSHIM_TOP' or DSHIM_CACHE '$DSHIM_CACHE' contains whitespace; the test kernel's command line cannot take it" ;;
 	esac
 	mkdir -p "$DSHIM_CACHE/uml"
-	kargs+=("kunit.filter_glob=$glob" kunit.enable=1 mem=1G console=tty
+	kargs+=("kunit.filter_glob=$glob" kunit.enable=1 "mem=$DSHIM_MEM" console=tty
 		"uml_dir=$DSHIM_CACHE/uml/"
 		root=/dev/root rootfstype=hostfs rootflags=/ ro
 		"init=$DSHIM_SCRIPTS/uml-init.sh")

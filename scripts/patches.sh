@@ -158,7 +158,7 @@ cp -r "$top/c-shim" "$tree/$shim/"
 cp "$top/include/drm/drm_sched_shim.h" "$tree/include/drm/"
 # Kconfig and Kbuild without what the tests and Rust add later
 kconfig_kbuild DRM_SCHED_SHIM_KUNIT_TEST DRM_SCHED_SHIM_RAW_REPRO \
-	DRM_SCHED_SHIM_RUST_KUNIT_TEST
+	DRM_SCHED_SHIM_BENCH DRM_SCHED_SHIM_RUST_KUNIT_TEST
 "$PYTHON" "$top/scripts/tree-edit.py" --only c "$tree" >/dev/null
 maintainers_entry "$shim/" include/drm/drm_sched_shim.h
 commit "$shim" include/drm/drm_sched_shim.h drivers/gpu/drm/Kconfig \

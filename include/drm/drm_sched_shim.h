@@ -55,8 +55,8 @@ enum dshim_timeout_status {
  * @timedout: The job has been on the hardware longer than the scheduler's
  *	timeout. Typically the driver bans the queue and signals the job's
  *	hardware fence with an error. Called from the timeout workqueue, only
- *	for a job whose @run returned a hardware fence. Optional: without it
- *	the timer is re-armed.
+ *	for a job whose @run returned a hardware fence that has not signalled
+ *	yet. Optional: without it the timer is re-armed.
  * @cancel: Shutdown asks the driver to force-complete a job that is on the
  *	hardware: the driver must make its hardware fence signal soon (with
  *	-ECANCELED, say). Called at most once per job, in process context,
@@ -85,7 +85,7 @@ struct dshim_sched_ops {
  *	Entity priority 0 is the highest.
  * @timeout_ms: job timeout in milliseconds; 0 disables the timeout.
  * @submit_wq: optional workqueue for run and free work. NULL shares the
- *	shim's own unbound %WQ_MEM_RECLAIM workqueue between all schedulers.
+ *	shim's own per-CPU %WQ_MEM_RECLAIM workqueue between all schedulers.
  * @timeout_wq: optional workqueue for timeout work; NULL uses system_wq.
  */
 struct dshim_sched_desc {
