@@ -207,7 +207,8 @@ def main(argv):
             cats = {}
             for f in findings:
                 cats[f.category] = cats.get(f.category, 0) + 1
-            print(f'{path}: {len(findings)} reports' +
+            n = len(findings)
+            print(f'{path}: {n} report{"" if n == 1 else "s"}' +
                   ''.join(f', {c} {n}' for c, n in cats.items()))
             continue
         for f in findings:
