@@ -205,7 +205,10 @@ and dropped in parallel. Run them under KASAN, lockdep and debug objects:
 
 CONFIG_DRM_SCHED_SHIM_RAW_REPRO adds suites that play the same
 scenarios on raw drm_sched and are expected to crash; never enable it
-outside that comparison.
+outside that comparison. CONFIG_DRM_SCHED_SHIM_BENCH adds dshim_bench,
+which measures the shim against a raw drm_sched driver on the same mock
+hardware (throughput, latency, teardown, cost per queue) and judges no
+figure.
 EOF
 
 # patch 3: Rust. The kernel crate's module and helpers go to rust/, the
