@@ -169,17 +169,21 @@ EXPORT_SYMBOL_GPL(dshim_entity_create);
 
 /**
  * dshim_entity_get() - take a driver reference on an entity
- * @entity: the entity
+ * @entity: the entity, held or borrowed
+ *
+ * A borrowed entity (from dshim_job_entity()) may have no driver
+ * reference left: it is killed, its memory kept only by its jobs. Then no
+ * reference is taken; it is not a driver bug.
  *
  * Context: Any context.
- * Return: @entity, or NULL for a bad handle.
+ * Return: @entity; NULL for a bad handle or an entity with no driver
+ * reference left.
  */
 struct dshim_entity *dshim_entity_get(struct dshim_entity *entity)
 {
 	if (DSHIM_BAD_HANDLE(entity))
 		return NULL;
-	refcount_inc(&entity->users);
-	return entity;
+	return refcount_inc_not_zero(&entity->users) ? entity : NULL;
 }
 EXPORT_SYMBOL_GPL(dshim_entity_get);
 
@@ -252,8 +256,9 @@ EXPORT_SYMBOL_GPL(dshim_entity_wait_idle);
  * @entity: the entity
  *
  * Context: Any context.
- * Return: the scheduler, borrowed: valid while the caller holds @entity
- * (take dshim_sched_get() to keep it); NULL for a bad handle.
+ * Return: the scheduler, borrowed: its memory is valid while the caller
+ * holds @entity; dshim_sched_get() keeps it, or returns NULL once its
+ * driver dropped it. NULL for a bad handle.
  */
 struct dshim_sched *dshim_entity_sched(const struct dshim_entity *entity)
 {

@@ -174,17 +174,22 @@ EXPORT_SYMBOL_GPL(dshim_sched_create);
 
 /**
  * dshim_sched_get() - take a driver reference on a scheduler
- * @sched: the scheduler
+ * @sched: the scheduler, held or borrowed
+ *
+ * A borrowed scheduler (from dshim_entity_sched(), dshim_job_sched(), ...)
+ * may have no driver reference left: its driver dropped the last one and
+ * it is shutting down, its memory kept only by entities and jobs. Then no
+ * reference is taken; it is not a driver bug.
  *
  * Context: Any context.
- * Return: @sched, or NULL for a bad handle.
+ * Return: @sched; NULL for a bad handle or a scheduler with no driver
+ * reference left.
  */
 struct dshim_sched *dshim_sched_get(struct dshim_sched *sched)
 {
 	if (DSHIM_BAD_HANDLE(sched))
 		return NULL;
-	refcount_inc(&sched->users);
-	return sched;
+	return refcount_inc_not_zero(&sched->users) ? sched : NULL;
 }
 EXPORT_SYMBOL_GPL(dshim_sched_get);
 

@@ -453,6 +453,42 @@ static void dshim_sched_wait_idle_timeout(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+/*
+ * Regression: a borrowed scheduler or entity whose driver references are
+ * all gone (its memory kept by an entity or a job) cannot be revived: get
+ * returns NULL, where refcount_inc() from zero warned and saturated; and
+ * that is no driver bug.
+ */
+static void dshim_get_after_last_put(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "borrowed");
+	struct dshim_stats before, after;
+	struct dshim_entity *entity;
+	struct dshim_sched *sched;
+	struct dshim_job *job;
+
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	entity = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	job = mock_job_create(test, ctx, entity, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	dshim_stats_read(&before);
+
+	dshim_sched_put(sched);
+	KUNIT_EXPECT_NULL(test, dshim_sched_get(dshim_entity_sched(entity)));
+	dshim_entity_put(entity);
+	KUNIT_EXPECT_NULL(test, dshim_entity_get(dshim_job_entity(job)));
+	KUNIT_EXPECT_NULL(test, dshim_sched_get(dshim_job_sched(job)));
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs, before.driver_bugs);
+
+	/* never submitted: the put frees it, and with it everything */
+	dshim_job_put(job);
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, 1));
+}
+
 static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_sched_create_put),
 	KUNIT_CASE_PARAM(dshim_sched_bad_desc, bad_desc_gen_params),
@@ -468,6 +504,7 @@ static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_queue_kill_refuses),
 	KUNIT_CASE(dshim_sched_put_underflow),
 	KUNIT_CASE(dshim_sched_wait_idle_timeout),
+	KUNIT_CASE(dshim_get_after_last_put),
 	{}
 };
 
