@@ -228,6 +228,13 @@ pass_judge() {
 	if [ "$BOOT_RC" = 124 ] || [ "$BOOT_RC" = 137 ]; then
 		PASS_PROBLEMS+=("$name: timeout: the kernel was killed after DSHIM_TIMEOUT=$DSHIM_TIMEOUT s")
 		[ "$c" != 0 ] || f=$((f + 1))
+	elif [ "$BOOT_RC" = 134 ] && [ "$c" = 0 ] &&
+		tail -n 3 "$BOOT_LOG" | grep -q '^reboot: Power down'; then
+		# The kernel ran every test, was scanned clean and powered off;
+		# then the UML host process aborted while exiting (seen once in
+		# about 30 boots of an unchanged kernel, never reproduced). That
+		# is UML's host side, not the kernel under test: said, not failed.
+		msg "$name: note: UML aborted on its way out after a complete power-off (exit 134); results kept (log: $BOOT_LOG)"
 	elif [ "$BOOT_RC" != 0 ] && [ "$c" = 0 ]; then
 		PASS_PROBLEMS+=("$name: the kernel exited with status $BOOT_RC (see $BOOT_LOG)")
 		f=$((f + 1))
