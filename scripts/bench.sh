@@ -30,20 +30,9 @@ DSHIM_MEM=${DSHIM_MEM:-2G}
 # shellcheck source=scripts/passes.sh
 . "$DSHIM_TOP/scripts/passes.sh"
 
-case ${DSHIM_TIMEOUT} in '' | *[!0-9]*) die "DSHIM_TIMEOUT=$DSHIM_TIMEOUT: expected seconds" ;; esac
-case ${JOBS} in '' | *[!0-9]* | 0) die "JOBS=$JOBS: expected a positive number" ;; esac
-
 t_start=$(date +%s)
-"$DSHIM_SCRIPTS/setup.sh" --check || "$DSHIM_SCRIPTS/setup.sh"
-PYTHON=$(dshim_python)
-lock_cache
-"$DSHIM_SCRIPTS/prepare-tree.sh"
-
-PASS_PROBLEMS=()
-pass_build bench "$(dshim_tree)" || {
-	printf '  %s\n' "${PASS_PROBLEMS[@]}"
-	exit 1
-}
+pass_prepare
+pass_build_or_exit bench
 # kunit.py's own view goes to a file: the table is what matters here.
 pass_boot bench dshim_bench 1 "$DSHIM_LOGS/bench-kunit.txt"
 

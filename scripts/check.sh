@@ -26,14 +26,9 @@ all) passes=(c rust) ;;
 c | rust) passes=("$PASS") ;;
 *) die "PASS=$PASS: expected all, c or rust" ;;
 esac
-case ${DSHIM_TIMEOUT} in '' | *[!0-9]*) die "DSHIM_TIMEOUT=$DSHIM_TIMEOUT: expected seconds" ;; esac
-case ${JOBS} in '' | *[!0-9]* | 0) die "JOBS=$JOBS: expected a positive number" ;; esac
 
 t_start=$(date +%s)
-"$DSHIM_SCRIPTS/setup.sh" --check || "$DSHIM_SCRIPTS/setup.sh"
-PYTHON=$(dshim_python)
-lock_cache
-"$DSHIM_SCRIPTS/prepare-tree.sh"
+pass_prepare
 
 # SUITES with both passes: fine if it matches suites of only one of them.
 DSHIM_SUITES_OPTIONAL=0

@@ -26,16 +26,8 @@ DSHIM_PROG=demo
 # shellcheck source=scripts/passes.sh
 . "$DSHIM_TOP/scripts/passes.sh"
 
-"$DSHIM_SCRIPTS/setup.sh" --check || "$DSHIM_SCRIPTS/setup.sh"
-PYTHON=$(dshim_python)
-lock_cache
-"$DSHIM_SCRIPTS/prepare-tree.sh"
-
-PASS_PROBLEMS=()
-pass_build compare "$(dshim_tree)" || {
-	printf '  %s\n' "${PASS_PROBLEMS[@]}"
-	exit 1
-}
+pass_prepare
+pass_build_or_exit compare
 
 # What the suites of BOOT_LOG matching $1 printed: their kunit_info()
 # lines and the verdict of each case, without KTAP's bookkeeping.

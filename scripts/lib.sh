@@ -34,6 +34,13 @@ die() {
 	exit 1
 }
 
+# Install what is missing (scripts/setup.sh), then set PYTHON. Every
+# entry point starts here.
+dshim_ready() {
+	"$DSHIM_TOP/scripts/setup.sh" --check || "$DSHIM_TOP/scripts/setup.sh"
+	PYTHON=$(dshim_python)
+}
+
 # The python that runs kunit.py and our helpers: Debian's, whatever a
 # pyenv/virtualenv shim in PATH says.
 dshim_python() {

@@ -83,7 +83,6 @@ run_sparse_w1() {
 	if [ ! -f "$bd/.config" ]; then
 		# shellcheck source=scripts/passes.sh
 		. "$DSHIM_TOP/scripts/passes.sh"
-		PYTHON=$(dshim_python)
 		PASS_PROBLEMS=()
 		pass_build c "$tree" || return 1
 	fi
@@ -122,7 +121,7 @@ run_docs() {
 	(cd "$top" && rst2html --halt=warning README.rst >/dev/null)
 }
 
-"$top/scripts/setup.sh" --check || "$top/scripts/setup.sh"
+dshim_ready
 tree=$(dshim_tree)
 # sparse and the Rust lint build the overlaid tree; checkpatch and
 # kernel-doc only need its scripts (the lint self-test runs them from a

@@ -42,6 +42,26 @@ elapsed() {
 	fi
 }
 
+# What a runner of passes does first: check the settings, install what is
+# missing, take the cache lock and prepare the overlaid tree.
+pass_prepare() {
+	case ${DSHIM_TIMEOUT} in '' | *[!0-9]*) die "DSHIM_TIMEOUT=$DSHIM_TIMEOUT: expected seconds" ;; esac
+	case ${JOBS} in '' | *[!0-9]* | 0) die "JOBS=$JOBS: expected a positive number" ;; esac
+	dshim_ready
+	lock_cache
+	"$DSHIM_SCRIPTS/prepare-tree.sh"
+}
+
+# pass_build_or_exit NAME: build NAME in the overlaid tree, or say why
+# not and exit 1.
+pass_build_or_exit() {
+	PASS_PROBLEMS=()
+	pass_build "$1" "$(dshim_tree)" || {
+		printf '  %s\n' "${PASS_PROBLEMS[@]}"
+		exit 1
+	}
+}
+
 # The kunitconfig files of a pass, one per line (kunit.py merges them).
 pass_kunitconfig() {
 	case $1 in

@@ -59,8 +59,7 @@ email=$(git -C "$top" config user.email) || die "set git config user.email"
 G=(git -C "$tree" -c "user.name=$name" -c "user.email=$email"
 	-c core.autocrlf=false -c commit.gpgsign=false)
 
-"$top/scripts/setup.sh" --check || "$top/scripts/setup.sh"
-PYTHON=$(dshim_python)
+dshim_ready
 lock_cache
 [ -z "${KSRC:-}" ] || warn "KSRC is ignored: the series is made against Debian's pristine $DSHIM_TREE_NAME"
 [ -f "$DSHIM_TARBALL" ] || die "$DSHIM_TARBALL not found: run make setup"
