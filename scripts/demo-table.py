@@ -51,11 +51,6 @@ THREADS = re.compile(r'dshim_torture\w*: seed \d+, (\d+) threads')
 RESULT = re.compile(r'^(\s*)(ok|not ok) \d+ (\S+)')
 
 
-def messages(path):
-    with open(path, encoding='utf-8', errors='backslashreplace') as f:
-        return [scan_log.strip(line) for line in f]
-
-
 def case_results(msgs):
     """KTAP results by name, cases and parameters alike."""
     res = {}
@@ -83,17 +78,6 @@ def matrix_counts(msgs):
     return ok, bad
 
 
-def describe(findings):
-    cats = {}
-    for f in findings:
-        cats[f.category] = cats.get(f.category, 0) + 1
-    if not findings:
-        return 'no report'
-    n = len(findings)
-    return (f'{n} report{"s" if n > 1 else ""}: ' +
-            ', '.join(f'{c} {k}' for c, k in cats.items()))
-
-
 def main(argv):
     if argv[1:] == ['--list']:
         for suite, _, _ in SCENARIOS:
@@ -102,7 +86,9 @@ def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    shim_msgs = messages(argv[1])
+    shim_lines = scan_log.read_log(argv[1])
+    shim_msgs = [scan_log.strip(line) for line in shim_lines]
+    shim_results = case_results(shim_msgs)
     raw = dict(a.split('=', 1) for a in argv[2:])
 
     rows = []
@@ -110,13 +96,12 @@ def main(argv):
     for suite, what, shim_case in SCENARIOS:
         path = raw.get(RAW_PREFIX + suite)
         if path and os.path.exists(path):
-            found = scan_log.scan(open(path, encoding='utf-8',
-                                       errors='backslashreplace').readlines())
+            found = scan_log.scan(scan_log.read_log(path))
             raw_total += len(found)
-            raw_cell = describe(found)
+            raw_cell = scan_log.summary(found)
         else:
             raw_cell = 'not run'
-        results = case_results(shim_msgs).get(shim_case, [])
+        results = shim_results.get(shim_case, [])
         shim_cell = ('ok' if results and all(results) else
                      'FAILED' if results else 'not run')
         rows.append((what, raw_cell, f'{shim_cell} ({shim_case})'))
@@ -138,8 +123,8 @@ def main(argv):
     if jobs is None:
         rows.append(('kill storm', '-', 'not run'))
 
-    shim_found = scan_log.scan([m + '\n' for m in shim_msgs])
-    shim_failed = [n for n, r in case_results(shim_msgs).items() if not all(r)]
+    shim_found = scan_log.scan(shim_lines)
+    shim_failed = [n for n, r in shim_results.items() if not all(r)]
     rows.append(('kernel reports (KASAN, lockdep, hung task, ...)',
                  str(raw_total), str(len(shim_found))))
 

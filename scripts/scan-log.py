@@ -180,6 +180,22 @@ def scan(lines):
     return findings
 
 
+def read_log(path):
+    """A log's lines; undecodable bytes kept as escapes."""
+    with open(path, encoding='utf-8', errors='backslashreplace') as f:
+        return f.readlines()
+
+
+def summary(findings):
+    """'N reports' and the count of each category, in order of appearance."""
+    cats = {}
+    for f in findings:
+        cats[f.category] = cats.get(f.category, 0) + 1
+    n = len(findings)
+    return (f'{n} report{"" if n == 1 else "s"}' +
+            ''.join(f', {c} {k}' for c, k in cats.items()))
+
+
 def main(argv):
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -194,8 +210,7 @@ def main(argv):
     total = 0
     for path in args.logs:
         try:
-            with open(path, encoding='utf-8', errors='backslashreplace') as f:
-                lines = f.readlines()
+            lines = read_log(path)
         except OSError as e:
             print(f'scan-log: cannot read {path}: {e.strerror}', file=sys.stderr)
             return 2
@@ -204,12 +219,7 @@ def main(argv):
         if args.quiet:
             continue
         if args.counts:
-            cats = {}
-            for f in findings:
-                cats[f.category] = cats.get(f.category, 0) + 1
-            n = len(findings)
-            print(f'{path}: {n} report{"" if n == 1 else "s"}' +
-                  ''.join(f', {c} {n}' for c, n in cats.items()))
+            print(f'{path}: {summary(findings)}')
             continue
         for f in findings:
             print(f'scan-log: {f.category} at {path}:{f.lineno}:')
