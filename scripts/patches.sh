@@ -80,17 +80,29 @@ if ! [ -f "$tree/.dshim-pristine" ] || ! "${G[@]}" rev-parse -q --verify base >/
 	"${G[@]}" branch -f base
 	touch "$tree/.dshim-pristine"
 fi
+# The project's Rust files and where the series puts each in the tree,
+# "SOURCE DESTINATION" per line: the kernel crate's module and helpers
+# under rust/, the mock driver (rust/Kbuild, rust/*.rs) next to the C
+# tests, as the overlay has them.
+rust_files_in_tree() {
+	local f
+	while IFS= read -r f; do
+		case $f in
+		rust/kernel/* | rust/helpers/*) echo "$f $f" ;;
+		rust/*) echo "$f $shim/$f" ;;
+		esac
+	done < <(cd "$top" && git ls-files -co --exclude-standard rust)
+}
+
 # Back to the base: a previous run's files leave with its branches, and
 # the leftovers of an interrupted one by hand (never git clean: the rest
 # of the tree is untracked on purpose).
 "${G[@]}" checkout -q -f base
 rm -rf "${tree:?}/$shim" "$tree/include/drm/drm_sched_shim.h" \
 	"$tree/Documentation/gpu/drm-sched-shim.rst"
-while IFS= read -r f; do
-	case $f in
-	rust/kernel/* | rust/helpers/*) rm -f "${tree:?}/$f" ;;
-	esac
-done < <(cd "$top" && git ls-files -co --exclude-standard rust)
+while read -r _ dst; do
+	rm -f "${tree:?}/$dst"
+done < <(rust_files_in_tree)
 
 # --- 2. the series
 "${G[@]}" checkout -q -B dshim-series base
@@ -210,18 +222,13 @@ hardware (throughput, latency, teardown, cost per queue) and judges no
 figure.
 EOF
 
-# patch 3: Rust. The kernel crate's module and helpers go to rust/, the
-# mock driver (rust/Kbuild, rust/*.rs) next to the C tests.
+# patch 3: Rust
 rust_files=()
-while IFS= read -r f; do
-	case $f in
-	rust/kernel/* | rust/helpers/*) dst=$f ;;
-	rust/*) dst=$shim/$f ;;
-	esac
+while read -r f dst; do
 	mkdir -p "$tree/$(dirname "$dst")"
 	cp "$top/$f" "$tree/$dst"
 	rust_files+=("$dst")
-done < <(cd "$top" && git ls-files -co --exclude-standard rust)
+done < <(rust_files_in_tree)
 kconfig_kbuild
 rust_files+=("$shim/Kconfig" "$shim/Kbuild")
 "$PYTHON" "$top/scripts/tree-edit.py" --only rust "$tree" >/dev/null
