@@ -141,8 +141,12 @@ static bool raw_wait_freed(struct raw_queue *q)
 	return true;
 }
 
-/* Submit a job holding a queue reference; returns its finished fence. */
+/*
+ * Submit a job holding a queue reference, after @dep if not NULL (the
+ * reference is consumed); returns its finished fence.
+ */
 static struct dma_fence *raw_submit(struct kunit *test, struct raw_queue *q,
+				    struct dma_fence *dep,
 				    struct raw_job **out)
 {
 	struct raw_job *job = kzalloc(sizeof(*job), GFP_KERNEL);
@@ -152,6 +156,9 @@ static struct dma_fence *raw_submit(struct kunit *test, struct raw_queue *q,
 	init_completion(&job->ran);
 	KUNIT_ASSERT_EQ(test, dshim_compat_job_init(&job->base, &q->entity,
 						    1, NULL), 0);
+	if (dep)
+		KUNIT_ASSERT_EQ(test, drm_sched_job_add_dependency(&job->base,
+								   dep), 0);
 	kref_get(&q->ref);
 	job->queue = q;
 	drm_sched_job_arm(&job->base);
@@ -172,7 +179,7 @@ static void raw_repro_teardown_with_job_on_hw(struct kunit *test)
 	struct dma_fence *finished, *hw;
 	struct raw_job *job;
 
-	finished = raw_submit(test, q, &job);
+	finished = raw_submit(test, q, NULL, &job);
 	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&job->ran, RAW_WAIT),
 			0);
 	hw = dma_fence_get(job->hw_fence);
@@ -202,7 +209,7 @@ static void raw_repro_fence_name_after_free(struct kunit *test)
 	char buf[128] = {};
 	struct seq_file m = { .buf = buf, .size = sizeof(buf) - 1 };
 
-	finished = raw_submit(test, q, &job);
+	finished = raw_submit(test, q, NULL, &job);
 	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&job->ran, RAW_WAIT),
 			0);
 	dshim_hw_fence_signal(job->hw_fence, 0);
@@ -228,28 +235,14 @@ static void raw_repro_kill_then_teardown(struct kunit *test)
 {
 	struct raw_queue *q = raw_queue_create(test);
 	struct dma_fence *finished[8], *dep;
+	struct raw_job *job;
 	int i;
 
 	/* jobs held back by a dependency the hardware never signals */
 	dep = dshim_hw_fence_create(q->hw_tl);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(dep));
-	for (i = 0; i < ARRAY_SIZE(finished); i++) {
-		struct raw_job *j = kzalloc(sizeof(*j), GFP_KERNEL);
-
-		KUNIT_ASSERT_NOT_NULL(test, j);
-		init_completion(&j->ran);
-		KUNIT_ASSERT_EQ(test, dshim_compat_job_init(&j->base,
-							    &q->entity, 1,
-							    NULL), 0);
-		KUNIT_ASSERT_EQ(test, drm_sched_job_add_dependency(&j->base,
-								   dma_fence_get(dep)),
-				0);
-		kref_get(&q->ref);
-		j->queue = q;
-		drm_sched_job_arm(&j->base);
-		finished[i] = dma_fence_get(&j->base.s_fence->finished);
-		drm_sched_entity_push_job(&j->base);
-	}
+	for (i = 0; i < ARRAY_SIZE(finished); i++)
+		finished[i] = raw_submit(test, q, dma_fence_get(dep), &job);
 
 	/* no flush: the process is dying, the entity is killed at once */
 	drm_sched_entity_fini(&q->entity);
@@ -279,7 +272,7 @@ static void raw_repro_last_put_in_free_job(struct kunit *test)
 	struct raw_job *job;
 	bool released;
 
-	finished = raw_submit(test, q, &job);
+	finished = raw_submit(test, q, NULL, &job);
 	raw_queue_put(q);	/* only the job holds the queue now */
 	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&job->ran, RAW_WAIT),
 			0);
