@@ -201,10 +201,7 @@ static void mx_setup(struct kunit *test, struct mx_run *r)
 		r->target_entity = dshim_queue_entity(r->queue);
 		return;
 	}
-	r->sched = dshim_sched_create(&desc);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(r->sched));
-	r->entity = dshim_entity_create(r->sched, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(r->entity));
+	r->entity = mock_sched_entity(test, &desc, &r->sched);
 	r->target_sched = r->sched;
 	r->target_entity = r->entity;
 }

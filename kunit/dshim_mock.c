@@ -294,6 +294,20 @@ struct dshim_sched_desc mock_desc(struct mock_ctx *ctx, const char *name)
 	};
 }
 
+/* A scheduler from @desc (in *@sched) and an entity on it, priority 0. */
+struct dshim_entity *mock_sched_entity(struct kunit *test,
+				       const struct dshim_sched_desc *desc,
+				       struct dshim_sched **sched)
+{
+	struct dshim_entity *entity;
+
+	*sched = dshim_sched_create(desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(*sched));
+	entity = dshim_entity_create(*sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	return entity;
+}
+
 struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us)
 {
 	struct mock_job *mj = kzalloc(sizeof(*mj), GFP_KERNEL);

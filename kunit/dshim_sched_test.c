@@ -228,11 +228,8 @@ static void dshim_sched_driver_workqueue(struct kunit *test)
 	wq = alloc_ordered_workqueue("dshim-test", 0);
 	KUNIT_ASSERT_NOT_NULL(test, wq);
 	desc.submit_wq = wq;
-	sched = dshim_sched_create(&desc);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	entity = mock_sched_entity(test, &desc, &sched);
 	KUNIT_EXPECT_PTR_EQ(test, sched->base.submit_wq, wq);
-	entity = dshim_entity_create(sched, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
 
 	fence = mock_submit(test, ctx, entity, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
@@ -285,10 +282,7 @@ static void dshim_sched_shutdown_refuses(struct kunit *test)
 	struct dshim_sched *sched;
 	struct dshim_job *job;
 
-	sched = dshim_sched_create(&desc);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
-	entity = dshim_entity_create(sched, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	entity = mock_sched_entity(test, &desc, &sched);
 
 	dshim_sched_shutdown(sched);
 	dshim_sched_shutdown(sched);		/* idempotent */
@@ -311,10 +305,7 @@ static void dshim_sched_put_kills_entities(struct kunit *test)
 	struct dshim_entity *entity;
 	struct dshim_sched *sched;
 
-	sched = dshim_sched_create(&desc);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
-	entity = dshim_entity_create(sched, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	entity = mock_sched_entity(test, &desc, &sched);
 
 	dshim_sched_put(sched);
 	/* the shutdown work kills the entity soon */
@@ -407,10 +398,7 @@ static void dshim_sched_put_underflow(struct kunit *test)
 	struct dshim_sched *sched;
 	struct dshim_job *job;
 
-	sched = dshim_sched_create(&desc);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
-	entity = dshim_entity_create(sched, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	entity = mock_sched_entity(test, &desc, &sched);
 	job = mock_job_create(test, ctx, entity, 0);	/* keeps the entity */
 	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
 
@@ -468,10 +456,7 @@ static void dshim_get_after_last_put(struct kunit *test)
 	struct dshim_sched *sched;
 	struct dshim_job *job;
 
-	sched = dshim_sched_create(&desc);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
-	entity = dshim_entity_create(sched, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	entity = mock_sched_entity(test, &desc, &sched);
 	job = mock_job_create(test, ctx, entity, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
 	dshim_stats_read(&before);

@@ -41,10 +41,7 @@ static void dshim_teardown_jobs_on_hw(struct kunit *test)
 	int i;
 
 	desc.ops = &mock_ops_no_cancel;
-	sched = dshim_sched_create(&desc);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
-	entity = dshim_entity_create(sched, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	entity = mock_sched_entity(test, &desc, &sched);
 	for (i = 0; i < NJOBS; i++) {
 		fences[i] = mock_submit(test, ctx, entity, 30000);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
@@ -75,10 +72,7 @@ static void dshim_teardown_kill_then_sched_put(struct kunit *test)
 	int i;
 
 	desc.credit_limit = 1;
-	sched = dshim_sched_create(&desc);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
-	entity = dshim_entity_create(sched, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(entity));
+	entity = mock_sched_entity(test, &desc, &sched);
 	for (i = 0; i < NJOBS; i++) {
 		fences[i] = mock_submit(test, ctx, entity, 1000);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));

@@ -114,6 +114,9 @@ extern const struct dshim_sched_ops mock_ops_no_cancel;
 struct mock_ctx *mock_ctx_create(struct kunit *test);
 void mock_ctx_fini(struct mock_ctx *ctx);
 struct dshim_sched_desc mock_desc(struct mock_ctx *ctx, const char *name);
+struct dshim_entity *mock_sched_entity(struct kunit *test,
+				       const struct dshim_sched_desc *desc,
+				       struct dshim_sched **sched);
 
 struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us);
 struct dshim_job *mock_job_wrap(struct mock_ctx *ctx,
