@@ -104,26 +104,37 @@ def edit_bindings_helper(path):
     return lines
 
 
+def insert_sorted(path, lines, pattern, key, new, what, kind,
+                  above_attrs=False):
+    """Insert @new among the lines matching @pattern, sorted by their first
+    group against @key; above_attrs: also above that line's #[...] lines.
+    @what names those lines and @kind the file in the error."""
+    rx = re.compile(pattern)
+    hits = [i for i, l in enumerate(lines) if rx.match(l)]
+    if not hits:
+        raise EditError(f'{path}: no {what} lines found; '
+                        f'is this the {kind} of a 6.12+ tree?')
+    where = hits[-1] + 1
+    for i in hits:
+        if rx.match(lines[i]).group(1) > key:
+            where = i
+            while above_attrs and where > 0 and lines[where - 1].startswith('#['):
+                where -= 1
+            break
+    lines[where:where] = new
+    return lines
+
+
 def edit_lib_rs(path):
     """Register `pub mod drm_sched_shim;` in the kernel crate, sorted."""
     lines = read_lines(path)
     if LIBRS_LINES[1] in (l.strip() for l in lines):
         return None
-    mod = re.compile(r'^pub mod ([a-z0-9_]+);\s*$')
-    mods = [i for i, l in enumerate(lines) if mod.match(l)]
-    if not mods:
-        raise EditError(f'{path}: no top-level "pub mod ...;" lines found; '
-                        'is this the kernel crate of a 6.12+ tree?')
-    where = mods[-1] + 1
-    for i in mods:
-        if mod.match(lines[i]).group(1) > 'drm_sched_shim':
-            # Go above the attributes (#[cfg(...)], #[doc(...)]) of that mod.
-            where = i
-            while where > 0 and lines[where - 1].startswith('#['):
-                where -= 1
-            break
-    lines[where:where] = LIBRS_LINES
-    return lines
+    # above the attributes (#[cfg(...)], #[doc(...)]) of the next mod
+    return insert_sorted(path, lines, r'^pub mod ([a-z0-9_]+);\s*$',
+                         'drm_sched_shim', LIBRS_LINES,
+                         'top-level "pub mod ...;"', 'kernel crate',
+                         above_attrs=True)
 
 
 def edit_helpers(path):
@@ -131,18 +142,9 @@ def edit_helpers(path):
     lines = read_lines(path)
     if HELPERS_LINE in (l.strip() for l in lines):
         return None
-    inc = re.compile(r'^#include "([^"]+)"\s*$')
-    incs = [i for i, l in enumerate(lines) if inc.match(l)]
-    if not incs:
-        raise EditError(f'{path}: no \'#include "....c"\' lines found; '
-                        'is this the Rust helpers file of a 6.12+ tree?')
-    where = incs[-1] + 1
-    for i in incs:
-        if inc.match(lines[i]).group(1) > 'drm_sched_shim.c':
-            where = i
-            break
-    lines.insert(where, HELPERS_LINE)
-    return lines
+    return insert_sorted(path, lines, r'^#include "([^"]+)"\s*$',
+                         'drm_sched_shim.c', [HELPERS_LINE],
+                         '\'#include "....c"\'', 'Rust helpers file')
 
 
 def remove_lines(path):
