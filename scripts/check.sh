@@ -2,15 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Run every test: the log scanner's self-test, then the KUnit suites in a
-# UML kernel built with gcc (the C pass) and one built with LLVM + Rust
-# (the Rust pass). Installs and prepares what is missing first.
+# UML kernel built with gcc (the C pass), the end-to-end test on the same
+# kernel (the e2e pass: the vgpu driver, the uapi bad-input test and the
+# kill loop, scripts/e2e.sh) and the KUnit suites in a kernel built with
+# LLVM + Rust (the Rust pass). Installs and prepares what is missing first.
 #
-# Environment: PASS=all|c|rust, SUITES=glob (KUnit suite glob, replaces
+# Environment: PASS=all|c|e2e|rust, DSHIM_E2E_SECONDS (default 15),
+# DSHIM_E2E_MIN_KILLED (default 100), SUITES=glob (KUnit suite glob, replaces
 # the defaults dshim* / rust_doctests_kernel + dshim_rust*), KSRC, JOBS,
 # DSHIM_CACHE, DSHIM_TIMEOUT (seconds per boot, default 600),
 # DSHIM_ALLOW_SKIP=1 (count skipped cases as passed, not failed).
 #
-# Prints "c: N passed, M failed", "rust: N passed, M failed" and finally
+# Prints "c: N passed, M failed", "e2e: ...", "rust: ..." and finally
 # "N passed, M failed" for everything; exits non-zero on any failed or
 # skipped case, crash, timeout, build failure or kernel debug splat.
 set -euo pipefail
@@ -19,12 +22,14 @@ DSHIM_PROG=check
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=scripts/passes.sh
 . "$DSHIM_TOP/scripts/passes.sh"
+# shellcheck source=scripts/e2e.sh
+. "$DSHIM_TOP/scripts/e2e.sh"
 
 PASS=${PASS:-all}
 case $PASS in
-all) passes=(c rust) ;;
-c | rust) passes=("$PASS") ;;
-*) die "PASS=$PASS: expected all, c or rust" ;;
+all) passes=(c e2e rust) ;;
+c | e2e | rust) passes=("$PASS") ;;
+*) die "PASS=$PASS: expected all, c, e2e or rust" ;;
 esac
 
 t_start=$(date +%s)
@@ -59,7 +64,13 @@ summary+=("scanner: $sp passed, $sf failed")
 for p in "${passes[@]}"; do
 	echo
 	msg "=== $p pass ==="
-	pass_run "$p"
+	if [ "$p" = e2e ]; then
+		# SUITES picks KUnit suites: the e2e test has none
+		[ -z "${SUITES:-}" ] || continue
+		e2e_pass
+	else
+		pass_run "$p"
+	fi
 	total_passed=$((total_passed + PASS_PASSED))
 	total_failed=$((total_failed + PASS_FAILED))
 	total_suites=$((total_suites + PASS_SUITES))

@@ -3,7 +3,13 @@
 #
 # The demo (make demo): raw drm_sched against the shim, side by side.
 #
-# One kernel (the C pass's debug config plus the raw drm_sched
+# Headline, end to end: the 2023 report's kill loop run by real processes
+# in the UML guest against the vgpu sample driver, once with vgpu.raw=1
+# (raw drm_sched, the 2023 way) and once on the shim (scripts/e2e.sh,
+# scripts/e2e-init.sh). Summary line "e2e: raw N kernel reports, shim 0
+# reports, P processes killed, J jobs, 0 leaked".
+#
+# Then KUnit: one kernel (the C pass's debug config plus the raw drm_sched
 # reproducers, kunit/raw-repro.kunitconfig) and several boots of it:
 #
 #   before  each raw_drm_sched_* suite in a boot of its own (KASAN's first
@@ -18,13 +24,16 @@
 # the exit status. With SUITES=glob, boots that glob instead and prints
 # what its suites say.
 #
-# Environment: SUITES, KSRC, JOBS, DSHIM_CACHE.
+# Environment: SUITES, KSRC, JOBS, DSHIM_CACHE, DSHIM_E2E_DEMO_SECONDS
+# (length of each kill loop, default 30).
 set -euo pipefail
 DSHIM_PROG=demo
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=scripts/passes.sh
 . "$DSHIM_TOP/scripts/passes.sh"
+# shellcheck source=scripts/e2e.sh
+. "$DSHIM_TOP/scripts/e2e.sh"
 
 pass_prepare
 pass_build_or_exit compare
@@ -65,6 +74,34 @@ if [ -n "${SUITES:-}" ]; then
 	exit
 fi
 
+# --- end to end ---------------------------------------------------------
+secs=${DSHIM_E2E_DEMO_SECONDS:-30}
+e2e_client || die "the e2e client does not build"
+echo
+msg "end to end: vgpu-client in the 2023 kill loop, ${secs}s on raw drm_sched, then ${secs}s on the shim"
+e2e_rc=0
+e2e_boot compare raw "$secs"
+e2e_judge "$secs" 0 0
+"$PYTHON" "$DSHIM_SCRIPTS/scan-log.py" --counts "$BOOT_LOG" | sed "s|^$DSHIM_LOGS/|    |" || true
+raw=("$E2E_SECONDS" "$E2E_KILLED" "$E2E_JOBS" "$E2E_REPORTS" "$E2E_LEAKED")
+if [ "$E2E_REPORTS" = 0 ]; then
+	msg "e2e: raw drm_sched produced no kernel report: the before picture is missing"
+	e2e_rc=1
+fi
+e2e_boot compare shim "$secs"
+e2e_judge "$secs" 100 1
+shim=("$E2E_SECONDS" "$E2E_KILLED" "$E2E_JOBS" "$E2E_REPORTS" "$E2E_LEAKED")
+if [ "$E2E_FAILED" != 0 ]; then
+	printf '  %s\n' "${E2E_PROBLEMS[@]}"
+	e2e_rc=1
+fi
+echo
+printf '  %-22s %8s %8s %8s %8s %8s\n' "kill loop" seconds killed jobs reports leaked \
+	"raw drm_sched (2023)" "${raw[@]}" "shim" "${shim[@]}"
+e2e_line="e2e: raw ${raw[3]} kernel reports, shim ${shim[3]} reports, ${shim[1]} processes killed, ${shim[2]} jobs, ${shim[4]} leaked"
+echo "$e2e_line"
+
+# --- KUnit ------------------------------------------------------------------
 echo
 msg "before: raw drm_sched, each scenario in a boot of its own"
 raw_logs=()
@@ -86,7 +123,8 @@ show_suites 'dshim_torture'
 shim_log=$BOOT_LOG
 
 echo
-rc=0
-"$PYTHON" "$DSHIM_SCRIPTS/demo-table.py" "$shim_log" "${raw_logs[@]}" || rc=$?
-msg "kernel logs: $DSHIM_LOGS/compare-*.log"
+rc=$e2e_rc
+"$PYTHON" "$DSHIM_SCRIPTS/demo-table.py" "$shim_log" "${raw_logs[@]}" || rc=1
+msg "kernel logs: $DSHIM_LOGS/compare-*.log, $DSHIM_LOGS/e2e-*.log"
+echo "$e2e_line"
 exit "$rc"

@@ -4,9 +4,10 @@
 # Build, boot and judge one kernel "pass" (sourced by check.sh, demo.sh).
 #
 #   c     gcc, kunit/.kunitconfig     (KASAN, lockdep, debug objects, ...)
+#         + kunit/e2e.kunitconfig (the vgpu driver, for scripts/e2e.sh)
 #   rust  LLVM=1 + Rust, kunit/rust.kunitconfig (doctests as KUnit cases)
 #   bench gcc, kunit/bench.kunitconfig (no debug options; make bench only)
-#   compare  gcc, kunit/.kunitconfig + kunit/raw-repro.kunitconfig: the
+#   compare  gcc, kunit/.kunitconfig + e2e + raw-repro.kunitconfig: the
 #            C pass's kernel plus the raw drm_sched reproducers (make demo)
 #   patches  gcc, the .kunitconfig in the tree make patches applied its
 #            series to
@@ -27,6 +28,7 @@ DSHIM_KERNEL_ARGS=${DSHIM_KERNEL_ARGS:-kasan_multi_shot kmemleak.verbose=1}
 DSHIM_MEM=${DSHIM_MEM:-1G}
 
 # Results of the last pass_run, for the caller.
+PASS_BUILT=''
 PASS_PASSED=0
 PASS_FAILED=0
 PASS_SUITES=0
@@ -65,11 +67,11 @@ pass_build_or_exit() {
 # The kunitconfig files of a pass, one per line (kunit.py merges them).
 pass_kunitconfig() {
 	case $1 in
-	c) echo "$DSHIM_TOP/kunit/.kunitconfig" ;;
+	c) printf '%s\n' "$DSHIM_TOP/kunit/.kunitconfig" "$DSHIM_TOP/kunit/e2e.kunitconfig" ;;
 	rust) echo "$DSHIM_TOP/kunit/rust.kunitconfig" ;;
 	bench) echo "$DSHIM_TOP/kunit/bench.kunitconfig" ;;
 	compare) printf '%s\n' "$DSHIM_TOP/kunit/.kunitconfig" \
-		"$DSHIM_TOP/kunit/raw-repro.kunitconfig" ;;
+		"$DSHIM_TOP/kunit/e2e.kunitconfig" "$DSHIM_TOP/kunit/raw-repro.kunitconfig" ;;
 	# make patches: the patched pristine tree's own copy
 	patches) echo "$PATCHES_TREE/drivers/gpu/drm/sched_shim/kunit/.kunitconfig" ;;
 	esac
@@ -167,6 +169,36 @@ pass_build() {
 		return 1
 	fi
 	msg "$name: built in $(elapsed "$t0")"
+	PASS_BUILT+=" $name"
+}
+
+# uml_boot NAME LOG TIMEOUT INIT ARG...: boot build-NAME's kernel once,
+# with INIT as PID 1 (root = the host's / via hostfs, read-only) and the
+# kernel arguments ARG... after the common ones; its console goes to LOG.
+# Sets BOOT_LOG and BOOT_RC.
+uml_boot() {
+	local name=$1 log=$2 timeout=$3 init=$4 bd=$DSHIM_CACHE/build-$1 rc=0 t0
+	local -a kargs=()
+	shift 4
+	read -ra kargs <<<"$DSHIM_KERNEL_ARGS"
+	case $DSHIM_SCRIPTS$DSHIM_CACHE in
+	*[[:space:]]*) die "the project path '$DSHIM_TOP' or DSHIM_CACHE '$DSHIM_CACHE' contains whitespace; the test kernel's command line cannot take it" ;;
+	esac
+	mkdir -p "$DSHIM_CACHE/uml"
+	kargs+=("mem=$DSHIM_MEM" console=tty "uml_dir=$DSHIM_CACHE/uml/"
+		root=/dev/root rootfstype=hostfs rootflags=/ ro "init=$init" "$@")
+	BOOT_LOG=$log
+	rm -f "$BOOT_LOG"
+	t0=$(date +%s)
+	# SIGKILL, not SIGTERM: UML's orderly shutdown from a signal, in the
+	# middle of a test, prints lockdep/RCU splats of its own.
+	(cd "$bd" && exec timeout -s KILL "$timeout" ./linux "${kargs[@]}") \
+		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "dshim: the kernel did not finish within $timeout s: killed" >>"$BOOT_LOG"
+	fi
+	msg "$name: boot finished in $(elapsed "$t0") (exit $rc); kernel log: $BOOT_LOG"
+	BOOT_RC=$rc
 }
 
 # pass_boot NAME GLOB INDEX [FILE]: boot once with a suite glob; sets
@@ -175,34 +207,13 @@ pass_build() {
 #
 # The kernel is started directly, not through kunit.py exec, which always
 # halts right after the suites: here the built-in suites run, then
-# scripts/uml-init.sh runs as PID 1 (root = the host's / via hostfs,
-# read-only) to make kmemleak scan, and powers off. kunit.py parse then
-# shows the results.
+# scripts/uml-init.sh runs as PID 1 to make kmemleak scan, and powers
+# off. kunit.py parse then shows the results.
 pass_boot() {
-	local name=$1 glob=$2 i=$3 out=${4:-} bd=$DSHIM_CACHE/build-$1 rc=0 t0
-	local -a kargs=()
-	read -ra kargs <<<"$DSHIM_KERNEL_ARGS"
-	case $DSHIM_SCRIPTS$DSHIM_CACHE in
-	*[[:space:]]*) die "the project path '$DSHIM_TOP' or DSHIM_CACHE '$DSHIM_CACHE' contains whitespace; the test kernel's command line cannot take it" ;;
-	esac
-	mkdir -p "$DSHIM_CACHE/uml"
-	kargs+=("kunit.filter_glob=$glob" kunit.enable=1 "mem=$DSHIM_MEM" console=tty
-		"uml_dir=$DSHIM_CACHE/uml/"
-		root=/dev/root rootfstype=hostfs rootflags=/ ro
-		"init=$DSHIM_SCRIPTS/uml-init.sh")
-	BOOT_LOG=$DSHIM_LOGS/$name-$i.log
-	rm -f "$BOOT_LOG"
-	t0=$(date +%s)
+	local name=$1 glob=$2 i=$3 out=${4:-}
 	msg "$name: booting UML, suites '$glob'"
-	# SIGKILL, not SIGTERM: UML's orderly shutdown from a signal, in the
-	# middle of a test, prints lockdep/RCU splats of its own.
-	(cd "$bd" && exec timeout -s KILL "$DSHIM_TIMEOUT" ./linux "${kargs[@]}") \
-		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
-	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		echo "dshim: the kernel did not finish within DSHIM_TIMEOUT=$DSHIM_TIMEOUT s: killed" >>"$BOOT_LOG"
-	fi
-	msg "$name: boot finished in $(elapsed "$t0") (exit $rc); kernel log: $BOOT_LOG"
-	BOOT_RC=$rc
+	uml_boot "$name" "$DSHIM_LOGS/$name-$i.log" "$DSHIM_TIMEOUT" \
+		"$DSHIM_SCRIPTS/uml-init.sh" "kunit.filter_glob=$glob" kunit.enable=1
 	BOOT_OUT=$out
 }
 

@@ -14,6 +14,7 @@
 #       drm/sched-shim: add KUnit tests with mock hardware
 #       rust: drm: add an abstraction over the DRM scheduler shim
 #       drm/sched-shim: add documentation
+#       drm/sched-shim: add vgpu, a virtual GPU sample driver
 #     written by git format-patch, with a cover letter, to build/patches/.
 #  3. checkpatch.pl --strict on every patch (commit messages included),
 #     and the documentation page through Sphinx with the kernel's
@@ -99,6 +100,7 @@ rust_files_in_tree() {
 # of the tree is untracked on purpose).
 "${G[@]}" checkout -q -f base
 rm -rf "${tree:?}/$shim" "$tree/include/drm/drm_sched_shim.h" \
+	"$tree/include/uapi/drm/vgpu_drm.h" \
 	"$tree/Documentation/gpu/drm-sched-shim.rst"
 while read -r _ dst; do
 	rm -f "${tree:?}/$dst"
@@ -123,7 +125,10 @@ top, dst, drop = sys.argv[1], sys.argv[2], set(sys.argv[3:])
 blocks = re.split(r'\n(?=config )', open(f'{top}/Kconfig').read())
 keep = [b for b in blocks
         if not (b.startswith('config ') and b.split()[1] in drop)]
-open(f'{dst}/Kconfig', 'w').write('\n'.join(keep).rstrip('\n') + '\n')
+text = '\n'.join(keep).rstrip('\n') + '\n'
+if 'DRM_VGPU' in drop:  # its Kconfig comes with the sample
+    text = re.sub(r'\n*source "[^"]*/samples/vgpu/Kconfig"\n', '\n', text)
+open(f'{dst}/Kconfig', 'w').write(text)
 lines = open(f'{top}/Kbuild').read().splitlines()
 keep = [l for l in lines if not any(f'CONFIG_{d})' in l for d in drop)]
 open(f'{dst}/Kbuild', 'w').write('\n'.join(keep) + '\n')
@@ -169,7 +174,7 @@ cp -r "$top/c-shim" "$tree/$shim/"
 cp "$top/include/drm/drm_sched_shim.h" "$tree/include/drm/"
 # Kconfig and Kbuild without what the tests and Rust add later
 kconfig_kbuild DRM_SCHED_SHIM_KUNIT_TEST DRM_SCHED_SHIM_RAW_REPRO \
-	DRM_SCHED_SHIM_BENCH DRM_SCHED_SHIM_RUST_KUNIT_TEST
+	DRM_SCHED_SHIM_BENCH DRM_SCHED_SHIM_RUST_KUNIT_TEST DRM_VGPU
 "$PYTHON" "$top/scripts/tree-edit.py" --only c "$tree" >/dev/null
 maintainers_entry "$shim/" include/drm/drm_sched_shim.h
 commit "$shim" include/drm/drm_sched_shim.h drivers/gpu/drm/Kconfig \
@@ -198,7 +203,8 @@ EOF
 
 # patch 2: the tests
 cp -r "$top/kunit" "$tree/$shim/"
-kconfig_kbuild DRM_SCHED_SHIM_RUST_KUNIT_TEST
+rm "$tree/$shim/kunit/e2e.kunitconfig" # comes with vgpu
+kconfig_kbuild DRM_SCHED_SHIM_RUST_KUNIT_TEST DRM_VGPU
 commit "$shim" <<'EOF'
 drm/sched-shim: add KUnit tests with mock hardware
 
@@ -229,7 +235,7 @@ while read -r f dst; do
 	cp "$top/$f" "$tree/$dst"
 	rust_files+=("$dst")
 done < <(rust_files_in_tree)
-kconfig_kbuild
+kconfig_kbuild DRM_VGPU
 rust_files+=("$shim/Kconfig" "$shim/Kbuild")
 "$PYTHON" "$top/scripts/tree-edit.py" --only rust "$tree" >/dev/null
 maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}"
@@ -268,6 +274,32 @@ for drivers, pulled from the kernel-doc of the shim, in the GPU driver
 developer's guide.
 EOF
 
+# patch 5: the vgpu sample driver and its end-to-end test's kernel config
+mkdir -p "$tree/$shim/samples" "$tree/include/uapi/drm"
+cp -r "$top/samples/vgpu" "$tree/$shim/samples/"
+cp "$top/include/uapi/drm/vgpu_drm.h" "$tree/include/uapi/drm/"
+cp "$top/kunit/e2e.kunitconfig" "$tree/$shim/kunit/"
+kconfig_kbuild
+maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}" \
+	Documentation/gpu/drm-sched-shim.rst include/uapi/drm/vgpu_drm.h
+commit "$shim" include/uapi/drm/vgpu_drm.h MAINTAINERS <<'EOF'
+drm/sched-shim: add vgpu, a virtual GPU sample driver
+
+A render node whose hardware completes each job after the time userspace
+asks for, with one shim queue per userspace queue: in-fences from
+syncobjs and sync files, out-fences as sync files, syncobjs and buffer
+reservations, shmem buffers exported as dma-bufs. Closing the file, also
+by SIGKILL, kills the file's queues and returns at once. Its uapi is
+versioned: a struct of another size than the driver's, unknown flags,
+non-zero pad and oversize arrays are refused with their own errno.
+
+vgpu.raw=1 makes the same driver use drm_sched directly the way drivers
+did in 2023, as the "before" picture: run the kill loop of the original
+report against it (samples/vgpu/user/vgpu-client.c, with
+kunit/e2e.kunitconfig) and the kernel reports use-after-free of
+schedulers freed under their fences.
+EOF
+
 rm -rf "$out"
 mkdir -p "$out"
 "${G[@]}" format-patch -q --cover-letter --thread -o "$out" base..dshim-series
@@ -289,7 +321,8 @@ context, and exported fences never reference the scheduler.
 
 Patch 1 is the library, patch 2 its KUnit suites (a 135-cell teardown
 matrix and a torture test among them, all clean under KASAN, lockdep and
-debug objects), patch 3 the Rust abstraction, patch 4 the documentation.
+debug objects), patch 3 the Rust abstraction, patch 4 the documentation,
+patch 5 a virtual GPU sample driver on the shim for end-to-end tests.
 
 Based on Debian's linux-source-6.12; drm_sched_init_args and the client
 id of drm_sched_job_init() are the only 6.15 interfaces it needs.''')

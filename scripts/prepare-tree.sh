@@ -126,7 +126,8 @@ link() {
 overlay() {
 	local tree=$1 top=$DSHIM_TOP d=$1/drivers/gpu/drm/sched_shim f
 	# Refuse before changing anything.
-	for f in "$d"/{Kconfig,Kbuild,c-shim,kunit,rust} "$tree/include/drm/drm_sched_shim.h" \
+	for f in "$d"/{Kconfig,Kbuild,c-shim,kunit,rust,samples} "$tree/include/drm/drm_sched_shim.h" \
+		"$tree/include/uapi/drm/vgpu_drm.h" \
 		"$tree/rust/kernel/drm_sched_shim.rs" "$tree/rust/kernel/drm_sched_shim" \
 		"$tree/rust/helpers/drm_sched_shim.c"; do
 		if [ -d "$f" ] && [ ! -L "$f" ]; then
@@ -134,15 +135,17 @@ overlay() {
 		fi
 	done
 	mkdir -p "$d"
-	for f in Kconfig Kbuild c-shim kunit rust; do
+	for f in Kconfig Kbuild c-shim kunit rust samples; do
 		link "$top/$f" "$d/$f"
 	done
 	link "$top/include/drm/drm_sched_shim.h" "$tree/include/drm/drm_sched_shim.h"
+	link "$top/include/uapi/drm/vgpu_drm.h" "$tree/include/uapi/drm/vgpu_drm.h"
 	link "$top/rust/kernel/drm_sched_shim.rs" "$tree/rust/kernel/drm_sched_shim.rs"
 	link "$top/rust/kernel/drm_sched_shim" "$tree/rust/kernel/drm_sched_shim"
 	link "$top/rust/helpers/drm_sched_shim.c" "$tree/rust/helpers/drm_sched_shim.c"
 	"$(dshim_python)" "$top/scripts/tree-edit.py" "$tree"
-	for f in Kconfig Kbuild c-shim/Kbuild kunit/Kbuild rust/Kbuild include/drm/drm_sched_shim.h \
+	for f in Kconfig Kbuild c-shim/Kbuild kunit/Kbuild rust/Kbuild samples/vgpu/Kbuild \
+		include/drm/drm_sched_shim.h include/uapi/drm/vgpu_drm.h \
 		rust/kernel/drm_sched_shim.rs rust/kernel/drm_sched_shim rust/helpers/drm_sched_shim.c; do
 		[ -e "$top/$f" ] || warn "project file $f does not exist yet: the build will fail until it does"
 	done

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu's queues on the DRM scheduler shim: one dshim_queue per userspace
+ * queue, and a hardware timeline of the queue's own.
+ *
+ * Nothing here waits: the last reference to a queue shuts it down and
+ * returns, each job owns a reference to the hardware timeline it needs,
+ * and the shim frees every job exactly once, whatever was torn down
+ * first. The fences userspace gets (sync files, syncobjs, dma-buf
+ * reservations) name a counted timeline, never this driver's memory.
+ */
+
+#include <drm/drm_sched_shim.h>
+#include <linux/err.h>
+#include <linux/slab.h>
+
+#include "vgpu_drv.h"
+
+/**
+ * struct vgpu_shim_queue - a queue on the shim
+ * @queue: the shim queue (scheduler and entity)
+ * @hw_tl: timeline of the queue's hardware fences
+ */
+struct vgpu_shim_queue {
+	struct dshim_queue *queue;
+	struct dshim_timeline *hw_tl;
+};
+
+/**
+ * struct vgpu_shim_job - a job's payload, freed by the shim's free callback
+ * @hw: its state on the hardware
+ * @hw_tl: the hardware timeline (a reference: run may come after the
+ *	queue's last driver reference is gone)
+ * @duration_us: hardware time
+ * @hang: never completes
+ */
+struct vgpu_shim_job {
+	struct vgpu_hw_job hw;
+	struct dshim_timeline *hw_tl;
+	u32 duration_us;
+	bool hang;
+};
+
+static void vgpu_shim_signal(struct dma_fence *fence, int error)
+{
+	/* -EALREADY: the job completed before a timeout or cancel */
+	dshim_hw_fence_signal(fence, error);
+}
+
+static struct dma_fence *vgpu_shim_run(struct dshim_job *job)
+{
+	struct vgpu_shim_job *vjob = dshim_job_priv(job);
+	struct dma_fence *fence;
+
+	fence = dshim_hw_fence_create(vjob->hw_tl);
+	if (IS_ERR(fence))
+		return fence;
+	vgpu_hw_job_start(&vjob->hw, fence, vjob->duration_us, vjob->hang);
+	return fence;
+}
+
+static enum dshim_timeout_status vgpu_shim_timedout(struct dshim_job *job)
+{
+	struct vgpu_shim_job *vjob = dshim_job_priv(job);
+
+	atomic_long_inc(&vgpu_stats.jobs_timedout);
+	vgpu_hw_job_stop(&vjob->hw, -ETIMEDOUT);
+	return DSHIM_TIMEOUT_CONTINUE;
+}
+
+static void vgpu_shim_cancel(struct dshim_job *job)
+{
+	struct vgpu_shim_job *vjob = dshim_job_priv(job);
+
+	atomic_long_inc(&vgpu_stats.jobs_cancelled);
+	vgpu_hw_job_stop(&vjob->hw, -ECANCELED);
+}
+
+static void vgpu_shim_job_free(struct vgpu_shim_job *vjob)
+{
+	vgpu_hw_job_fini(&vjob->hw);
+	dshim_timeline_put(vjob->hw_tl);
+	kfree(vjob);
+	atomic_long_dec(&vgpu_stats.jobs);
+}
+
+static void vgpu_shim_free(struct dshim_job *job)
+{
+	vgpu_shim_job_free(dshim_job_priv(job));
+}
+
+static const struct dshim_sched_ops vgpu_shim_ops = {
+	.run = vgpu_shim_run,
+	.timedout = vgpu_shim_timedout,
+	.cancel = vgpu_shim_cancel,
+	.free = vgpu_shim_free,
+};
+
+static int vgpu_shim_init(struct vgpu_queue *q)
+{
+	struct dshim_sched_desc desc = {
+		.ops = &vgpu_shim_ops,
+		.name = q->name,
+		.dev = q->vdev->drm.dev,
+		.credit_limit = VGPU_CREDIT_LIMIT,
+		.timeout_ms = vgpu_timeout_ms,
+	};
+	struct vgpu_shim_queue *sq;
+	int ret;
+
+	sq = kzalloc(sizeof(*sq), GFP_KERNEL);
+	if (!sq)
+		return -ENOMEM;
+	sq->hw_tl = dshim_timeline_create(q->name);
+	if (IS_ERR(sq->hw_tl)) {
+		ret = PTR_ERR(sq->hw_tl);
+		goto err_free;
+	}
+	sq->queue = dshim_queue_create(&desc);
+	if (IS_ERR(sq->queue)) {
+		ret = PTR_ERR(sq->queue);
+		goto err_put_tl;
+	}
+	q->impl = sq;
+	return 0;
+
+err_put_tl:
+	dshim_timeline_put(sq->hw_tl);
+err_free:
+	kfree(sq);
+	return ret;
+}
+
+/* A real driver's postclose: kill, drop, return. Nothing waits. */
+static void vgpu_shim_fini(struct vgpu_queue *q)
+{
+	struct vgpu_shim_queue *sq = q->impl;
+
+	dshim_queue_kill(sq->queue);
+	dshim_queue_put(sq->queue);
+	dshim_timeline_put(sq->hw_tl);
+	kfree(sq);
+}
+
+static struct dma_fence *vgpu_shim_submit(struct vgpu_queue *q,
+					  struct vgpu_job_desc *desc)
+{
+	struct vgpu_shim_queue *sq = q->impl;
+	struct vgpu_shim_job *vjob;
+	struct dshim_job *job;
+	unsigned int i = 0;
+	int ret;
+
+	vjob = kzalloc(sizeof(*vjob), GFP_KERNEL);
+	if (!vjob) {
+		ret = -ENOMEM;
+		goto err_put_deps;
+	}
+	atomic_long_inc(&vgpu_stats.jobs);
+	vgpu_hw_job_init(&vjob->hw, vgpu_shim_signal);
+	vjob->hw_tl = dshim_timeline_get(sq->hw_tl);
+	vjob->duration_us = desc->duration_us;
+	vjob->hang = desc->hang;
+
+	job = dshim_job_create(dshim_queue_entity(sq->queue), 1, vjob);
+	if (IS_ERR(job)) {
+		/* no job, so no free callback: the payload is still ours */
+		vgpu_shim_job_free(vjob);
+		ret = PTR_ERR(job);
+		goto err_put_deps;
+	}
+	/* from here on the shim's free callback releases @vjob */
+	for (; i < desc->num_deps; i++) {
+		ret = dshim_job_add_dependency(job, desc->deps[i]);
+		if (ret) {
+			i++;
+			dshim_job_put(job);
+			goto err_put_deps;
+		}
+	}
+	return dshim_job_submit(job);
+
+err_put_deps:
+	for (; i < desc->num_deps; i++)
+		dma_fence_put(desc->deps[i]);
+	return ERR_PTR(ret);
+}
+
+const struct vgpu_backend vgpu_shim_backend = {
+	.init = vgpu_shim_init,
+	.fini = vgpu_shim_fini,
+	.submit = vgpu_shim_submit,
+};

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# PID 1 of the end-to-end boot (scripts/e2e.sh): the 2023 report's loop,
+#
+#   while true; do for i in $(seq 1 10); do
+#       timeout -k 0.01 0.05 glxgears & done; sleep 0.1; done
+#
+# with vgpu-client in place of glxgears, for DSHIM_E2E_SECONDS, against
+# the vgpu driver (vgpu.raw=0: the shim, vgpu.raw=1: raw drm_sched).
+# Beside it a keeper process holds sync files and dma-bufs the clients
+# send it, and a reader cats dma_buf/bufinfo and the counters in a loop.
+# Then the final check: every process gone, every counter of live
+# objects back to zero. Root is the host's / through hostfs, read-only.
+#
+# Environment (from the kernel command line): DSHIM_E2E_CLIENT (the
+# static vgpu-client), DSHIM_E2E_SECONDS (default 15), DSHIM_E2E_BATCH
+# (clients per batch, default 10).
+#
+# Lines for the host start with "e2e: ". Right after the loop:
+#   e2e: loop mode=M seconds=S started=N killed=N finished=N errors=N
+#        opened=N queues=N jobs=N
+# (one line), and once everything drained, the same fields after
+# "e2e: result" plus leaked=N. Ends by running scripts/uml-init.sh (kmemleak, power off).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+
+client=${DSHIM_E2E_CLIENT:?}
+secs=${DSHIM_E2E_SECONDS:-15}
+batch_size=${DSHIM_E2E_BATCH:-10}
+vgpu_stats=/sys/kernel/debug/vgpu/stats
+shim_stats=/sys/kernel/debug/drm_sched_shim/stats
+sock=/tmp/keeper.sock
+rcs=/tmp/rc
+
+say() { echo "e2e: $*"; }
+
+# stat NAME FILE: one counter
+stat() { sed -n "s/^$1: //p" "$2"; }
+
+# Objects not freed yet: the driver's and the shim's.
+live() {
+	local n=0 k v
+	for k in files queues jobs bos; do
+		v=$(stat "$k" "$vgpu_stats")
+		n=$((n + ${v:-0}))
+	done
+	for k in scheds entities queues jobs fences timelines; do
+		v=$(stat "$k" "$shim_stats")
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
+
+finish() {
+	exec "$(dirname "$0")/uml-init.sh"
+}
+
+if [ ! -c /dev/dri/renderD128 ]; then
+	say "no /dev/dri/renderD128: is CONFIG_DRM_VGPU in the kernel?"
+	finish
+fi
+say "$("$client" info)"
+mode=$(stat mode "$vgpu_stats")
+
+# The uapi bad-input test first, on an idle device: it checks that the
+# counters return to zero.
+"$client" badinput | sed 's/^/e2e: badinput: /'
+
+"$client" keeper "$sock" &
+keeper=$!
+for _ in $(seq 1 100); do
+	[ -S "$sock" ] && break
+	sleep 0.05
+done
+
+(
+	reads=0
+	while [ ! -e /tmp/stop ]; do
+		cat /sys/kernel/debug/dma_buf/bufinfo "$vgpu_stats" "$shim_stats" \
+			>/dev/null 2>&1
+		reads=$((reads + 1))
+		sleep 0.05
+	done
+	echo "e2e: reader: $reads reads of bufinfo and the counters"
+) &
+reader=$!
+
+say "loop: ${secs}s; each batch: $batch_size clients under timeout -k 0.01 0.05, 2 under timeout -k 0.01 0.3; every 5th batch also one under timeout -k 0.01 1 and one that finishes 40 jobs"
+# No subshell per client: UML forks are slow. bash keeps each background
+# process's exit status for the wait below.
+pids=()
+batches=0
+start=$SECONDS
+while [ $((SECONDS - start)) -lt "$secs" ]; do
+	for ((i = 0; i < batch_size; i++)); do
+		timeout -k 0.01 0.05 "$client" run --keeper "$sock" &
+		pids+=($!)
+	done
+	# A UML process takes longer than 0.05 s to start: most of those die
+	# before they open the node. These die while they submit.
+	for ((i = 0; i < 2; i++)); do
+		timeout -k 0.01 0.3 "$client" run --keeper "$sock" &
+		pids+=($!)
+	done
+	if [ $((batches % 5)) = 0 ]; then
+		timeout -k 0.01 1 "$client" run --keeper "$sock" &
+		pids+=($!)
+		"$client" run --keeper "$sock" --jobs 40 &
+		pids+=($!)
+	fi
+	batches=$((batches + 1))
+	sleep 0.1
+done
+ran=$((SECONDS - start))
+for pid in "${pids[@]}"; do
+	wait "$pid"
+	echo $?
+done >"$rcs"
+touch /tmp/stop
+wait "$reader"
+bufinfo_lines=$(wc -l </sys/kernel/debug/dma_buf/bufinfo)
+kill -KILL "$keeper"
+wait "$keeper" 2>/dev/null
+
+started=$(wc -l <"$rcs")
+killed=$(grep -c -x -e 124 -e 137 "$rcs")
+finished=$(grep -c -x 0 "$rcs")
+errors=$((started - killed - finished))
+if [ "$errors" != 0 ]; then
+	say "client exit codes other than 0 (done), 124 (TERM), 137 (KILL):" \
+		"$(grep -v -x -e 0 -e 124 -e 137 "$rcs" | sort | uniq -c | tr '\n' ' ')"
+fi
+say "loop done: ${ran}s, $batches batches, bufinfo had $bufinfo_lines lines at the end"
+counts="mode=$mode seconds=$ran started=$started killed=$killed finished=$finished errors=$errors opened=$(stat files_opened "$vgpu_stats") queues=$(stat queues_created "$vgpu_stats") jobs=$(stat jobs_submitted "$vgpu_stats")"
+say "loop $counts"
+
+# Everything is closed now; fences drain (a hanging job takes the
+# timeout) and the shim frees after RCU grace periods.
+for _ in $(seq 1 300); do
+	[ "$(live)" = 0 ] && break
+	sleep 0.1
+done
+leaked=$(live)
+sed 's/^/e2e: vgpu: /' "$vgpu_stats"
+sed 's/^/e2e: shim: /' "$shim_stats"
+say "result $counts leaked=$leaked"
+finish

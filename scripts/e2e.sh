@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# The end-to-end test (sourced by check.sh and demo.sh, after passes.sh):
+# the vgpu sample driver in the C pass's kernel, real processes in the UML
+# guest opening its render node and dying of timeout(1) at random points
+# (scripts/e2e-init.sh is their PID 1), and the judge of that boot.
+#
+#   e2e_client               build the static vgpu-client on the host
+#   e2e_boot NAME MODE SECS  boot build-NAME with vgpu.raw=0 (MODE shim)
+#                            or 1 (raw) for a SECS-second loop
+#   e2e_judge MIN_KILLED     the checks of the last e2e_boot; sets E2E_*
+#
+# Environment: DSHIM_E2E_BATCH (clients per batch, default 10).
+
+E2E_DIR=$DSHIM_CACHE/e2e
+E2E_CLIENT=$E2E_DIR/vgpu-client
+
+# The client against the uapi headers as headers_install exports them
+# (scripts/headers_install.sh, which also checks they are exportable).
+e2e_client() {
+	local tree h log=$DSHIM_LOGS/e2e-client-build.log
+	tree=$(dshim_tree)
+	mkdir -p "$E2E_DIR/scripts" "$E2E_DIR/include/drm" "$DSHIM_LOGS"
+	{
+		gcc -O2 -o "$E2E_DIR/scripts/unifdef" "$tree/scripts/unifdef.c" &&
+			for h in "$tree/include/uapi/drm/drm.h" "$tree/include/uapi/drm/drm_mode.h" \
+				"$DSHIM_TOP/include/uapi/drm/vgpu_drm.h"; do
+				(cd "$E2E_DIR" && sh "$tree/scripts/headers_install.sh" "$h" \
+					"include/drm/${h##*/}") || exit 1
+			done &&
+			gcc -static -O2 -Wall -Wextra -Werror -I "$E2E_DIR/include" \
+				-o "$E2E_CLIENT" "$DSHIM_TOP/samples/vgpu/user/vgpu-client.c"
+	} >"$log" 2>&1 || {
+		sed 's/^/    /' "$log"
+		return 1
+	}
+	msg "e2e: built $E2E_CLIENT (static)"
+}
+
+# e2e_boot NAME MODE SECS: sets BOOT_LOG, BOOT_RC, E2E_MODE.
+e2e_boot() {
+	local name=$1 mode=$2 secs=$3 raw=0 grace
+	[ "$mode" = raw ] && raw=1
+	E2E_MODE=$mode
+	msg "e2e: booting UML ($name kernel, vgpu.raw=$raw): ${secs}s of the kill loop"
+	# raw drm_sched livelocks the kernel on purpose (it spins on a
+	# freed spinlock): do not wait long past the loop
+	grace=${DSHIM_E2E_GRACE:-240}
+	[ "$mode" = raw ] && grace=${DSHIM_E2E_RAW_GRACE:-45}
+	uml_boot "$name" "$DSHIM_LOGS/e2e-$mode.log" $((secs + grace)) \
+		"$DSHIM_SCRIPTS/e2e-init.sh" kunit.enable=0 "vgpu.raw=$raw" \
+		"DSHIM_E2E_CLIENT=$E2E_CLIENT" "DSHIM_E2E_SECONDS=$secs" \
+		"DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}"
+}
+
+# e2e_field NAME: a field of the guest's last "e2e: loop" or "e2e:
+# result" line, or empty.
+e2e_field() {
+	sed -n "s/^e2e: \\(loop\\|result\\) .*\\b$1=\\([0-9a-z]*\\).*/\\2/p" <<<"$E2E_OUT" |
+		tail -n 1
+}
+
+# e2e_judge SECS MIN_KILLED STRICT: judge BOOT_LOG. Sets E2E_PASSED,
+# E2E_FAILED, E2E_PROBLEMS, E2E_REPORTS (kernel reports), E2E_KILLED,
+# E2E_JOBS, E2E_LEAKED, E2E_SECONDS. STRICT=1 (the shim): every check must
+# pass; STRICT=0 (raw): only counted, the reports are the point.
+e2e_judge() {
+	local secs=$1 min_killed=$2 strict=$3 bp bf scan
+	E2E_PASSED=0 E2E_FAILED=0 E2E_PROBLEMS=()
+	check() { # check OK WHAT
+		if [ "$1" = 1 ]; then
+			E2E_PASSED=$((E2E_PASSED + 1))
+		else
+			E2E_FAILED=$((E2E_FAILED + 1))
+			E2E_PROBLEMS+=("e2e $E2E_MODE: $2")
+		fi
+	}
+	# the guest's lines (its console ends them with CR LF)
+	E2E_OUT=$(tr -d '\r' <"$BOOT_LOG" | grep -a '^e2e: ' || true)
+	grep -v -e '^e2e: badinput: ok ' -e '^e2e: vgpu: ' -e '^e2e: shim: ' \
+		<<<"$E2E_OUT" | sed 's/^/    /'
+
+	read -r bp bf < <(sed -n 's/^e2e: badinput: badinput: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		<<<"$E2E_OUT" | tail -n 1) || true
+	if [ -n "${bp:-}" ]; then
+		E2E_PASSED=$((E2E_PASSED + bp))
+		E2E_FAILED=$((E2E_FAILED + bf))
+		[ "$bf" = 0 ] || E2E_PROBLEMS+=("e2e $E2E_MODE: $bf uapi bad-input case(s) failed (see above)")
+	else
+		check 0 "the uapi bad-input test did not finish"
+	fi
+
+	E2E_SECONDS=$(e2e_field seconds)
+	E2E_KILLED=$(e2e_field killed)
+	E2E_JOBS=$(e2e_field jobs)
+	E2E_LEAKED=$(e2e_field leaked)
+	local errors started
+	errors=$(e2e_field errors)
+	started=$(e2e_field started)
+	E2E_REPORTS=$("$PYTHON" "$DSHIM_SCRIPTS/scan-log.py" --counts "$BOOT_LOG" |
+		sed -n 's/.*: \([0-9]*\) reports\{0,1\}\b.*/\1/p' | head -n 1)
+	E2E_REPORTS=${E2E_REPORTS:-0}
+	if [ -z "$E2E_KILLED" ]; then
+		check 0 "the guest never finished its loop (crash or hang; kernel exit $BOOT_RC)"
+		E2E_SECONDS='?' E2E_KILLED='?' E2E_JOBS='?' E2E_LEAKED='?'
+	elif [ -z "$E2E_LEAKED" ]; then
+		check 0 "the guest never finished its final check (crash or hang; kernel exit $BOOT_RC)"
+		E2E_LEAKED='?'
+	else
+		check "$([ "$E2E_SECONDS" -ge "$secs" ] && [ "$E2E_KILLED" -ge "$min_killed" ] && echo 1)" \
+			"the loop ran ${E2E_SECONDS}s and killed $E2E_KILLED of $started processes (wanted >= ${secs}s, >= $min_killed)"
+		check "$([ "$errors" = 0 ] && echo 1)" "$errors client(s) failed (exit codes above)"
+		check "$([ "$E2E_LEAKED" = 0 ] && echo 1)" "$E2E_LEAKED queue(s), job(s), buffer(s), fence(s) or timeline(s) never freed"
+		check "$([ "$BOOT_RC" = 0 ] || { [ "$BOOT_RC" = 134 ] &&
+			tail -n 3 "$BOOT_LOG" | grep -q '^reboot: Power down'; } && echo 1)" \
+			"the kernel exited with status $BOOT_RC"
+	fi
+	if [ "$strict" = 1 ]; then
+		scan=$("$PYTHON" "$DSHIM_SCRIPTS/scan-log.py" "$BOOT_LOG" || true)
+		[ -z "$scan" ] || printf '%s\n' "$scan"
+		check "$([ -z "$scan" ] && echo 1)" "$E2E_REPORTS kernel report(s) in $BOOT_LOG (shown above)"
+	fi
+	unset -f check
+}
+
+# e2e_pass: make check's short run on the C pass's kernel (built by the C
+# pass if it ran, else here); sets PASS_* like pass_run.
+# shellcheck disable=SC2034 # PASS_*: results for check.sh
+e2e_pass() {
+	local secs=${DSHIM_E2E_SECONDS:-15} min=${DSHIM_E2E_MIN_KILLED:-100}
+	PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=1 PASS_PROBLEMS=() PASS_LOGS=()
+	if [[ " $PASS_BUILT " != *" c "* ]] && ! pass_build c "$(dshim_tree)"; then
+		PASS_FAILED=1
+		return
+	fi
+	if ! e2e_client; then
+		PASS_PROBLEMS+=("e2e: the client does not build (log: $DSHIM_LOGS/e2e-client-build.log)")
+		PASS_FAILED=1
+		return
+	fi
+	e2e_boot c shim "$secs"
+	e2e_judge "$secs" "$min" 1
+	PASS_PASSED=$E2E_PASSED PASS_FAILED=$E2E_FAILED
+	PASS_PROBLEMS=("${E2E_PROBLEMS[@]}")
+	PASS_LOGS=("$BOOT_LOG")
+}
