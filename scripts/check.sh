@@ -7,7 +7,7 @@
 # kill loop, scripts/e2e.sh) and the KUnit suites in a kernel built with
 # LLVM + Rust (the Rust pass). Installs and prepares what is missing first.
 #
-# Environment: PASS=all|c|e2e|rust, DSHIM_E2E_SECONDS (default 15),
+# Environment: PASS=all|c|e2e|rust, DSHIM_E2E_SECONDS (default 25),
 # DSHIM_E2E_MIN_KILLED (default 100), SUITES=glob (KUnit suite glob, replaces
 # the defaults dshim* / rust_doctests_kernel + dshim_rust*), KSRC, JOBS,
 # DSHIM_CACHE, DSHIM_TIMEOUT (seconds per boot, default 600),

@@ -39,9 +39,10 @@ if [ -n "${KSRC:-}" ]; then
 	tree=$(dshim_tree)
 	msg "taking the overlay out of $tree"
 	"$(dshim_python)" "$DSHIM_TOP/scripts/tree-edit.py" --remove "$tree"
-	for f in include/drm/drm_sched_shim.h rust/kernel/drm_sched_shim.rs \
-		rust/kernel/drm_sched_shim rust/helpers/drm_sched_shim.c \
-		drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit,rust}; do
+	for f in include/drm/drm_sched_shim.h include/uapi/drm/vgpu_drm.h \
+		rust/kernel/drm_sched_shim.rs rust/kernel/drm_sched_shim \
+		rust/helpers/drm_sched_shim.c \
+		drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit,rust,samples}; do
 		[ ! -L "$tree/$f" ] || rm -f "$tree/$f"
 	done
 	rmdir "$tree/drivers/gpu/drm/sched_shim" 2>/dev/null || true

@@ -83,6 +83,11 @@ e2e_rc=0
 e2e_boot compare raw "$secs"
 e2e_judge "$secs" 0 0
 "$PYTHON" "$DSHIM_SCRIPTS/scan-log.py" --counts "$BOOT_LOG" | sed "s|^$DSHIM_LOGS/|    |" || true
+echo "    where KASAN caught raw drm_sched's use-after-free (reports per function; a"
+echo "    string read is reported once per byte):"
+{ tr -d '\r' <"$BOOT_LOG" | grep -o 'BUG: KASAN: [a-z-]* in [a-z_0-9.]*' || true; } |
+	sed 's/.* in //' | sort | uniq -c | sort -rn | head -n 8 |
+	awk '{ printf "    %8d  %s\n", $1, $2 }'
 raw=("$E2E_SECONDS" "$E2E_KILLED" "$E2E_JOBS" "$E2E_REPORTS" "$E2E_LEAKED")
 if [ "$E2E_REPORTS" = 0 ]; then
 	msg "e2e: raw drm_sched produced no kernel report: the before picture is missing"

@@ -14,11 +14,11 @@
 # objects back to zero. Root is the host's / through hostfs, read-only.
 #
 # Environment (from the kernel command line): DSHIM_E2E_CLIENT (the
-# static vgpu-client), DSHIM_E2E_SECONDS (default 15), DSHIM_E2E_BATCH
+# static vgpu-client), DSHIM_E2E_SECONDS (default 25), DSHIM_E2E_BATCH
 # (clients per batch, default 10).
 #
 # Lines for the host start with "e2e: ". Right after the loop:
-#   e2e: loop mode=M seconds=S started=N killed=N finished=N errors=N
+#   e2e: loop mode=M seconds=S started=N killed=N term=N kill=N finished=N errors=N
 #        opened=N queues=N jobs=N
 # (one line), and once everything drained, the same fields after
 # "e2e: result" plus leaked=N. Ends by running scripts/uml-init.sh (kmemleak, power off).
@@ -30,7 +30,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 
 client=${DSHIM_E2E_CLIENT:?}
-secs=${DSHIM_E2E_SECONDS:-15}
+secs=${DSHIM_E2E_SECONDS:-25}
 batch_size=${DSHIM_E2E_BATCH:-10}
 vgpu_stats=/sys/kernel/debug/vgpu/stats
 shim_stats=/sys/kernel/debug/drm_sched_shim/stats
@@ -71,6 +71,11 @@ mode=$(stat mode "$vgpu_stats")
 # counters return to zero.
 "$client" badinput | sed 's/^/e2e: badinput: /'
 
+# the loop's own figures, without the bad-input test's
+base_opened=$(stat files_opened "$vgpu_stats")
+base_queues=$(stat queues_created "$vgpu_stats")
+base_jobs=$(stat jobs_submitted "$vgpu_stats")
+
 "$client" keeper "$sock" &
 keeper=$!
 for _ in $(seq 1 100); do
@@ -92,11 +97,21 @@ reader=$!
 
 say "loop: ${secs}s; each batch: $batch_size clients under timeout -k 0.01 0.05, 2 under timeout -k 0.01 0.3; every 5th batch also one under timeout -k 0.01 1 and one that finishes 40 jobs"
 # No subshell per client: UML forks are slow. bash keeps each background
-# process's exit status for the wait below.
-pids=()
+# process's exit status for wait, but only so many: each batch is reaped
+# four batches later (all its clients are long gone by then), the rest
+# at the end.
+rc_of() {
+	local pid
+	for pid in "$@"; do
+		wait "$pid"
+		echo $? >>"$rcs"
+	done
+}
+batch_pids=()
 batches=0
 start=$SECONDS
 while [ $((SECONDS - start)) -lt "$secs" ]; do
+	pids=()
 	for ((i = 0; i < batch_size; i++)); do
 		timeout -k 0.01 0.05 "$client" run --keeper "$sock" &
 		pids+=($!)
@@ -113,14 +128,18 @@ while [ $((SECONDS - start)) -lt "$secs" ]; do
 		"$client" run --keeper "$sock" --jobs 40 &
 		pids+=($!)
 	fi
+	batch_pids[batches]="${pids[*]}"
+	if [ "$batches" -ge 4 ]; then
+		# shellcheck disable=SC2086 # a list of pids
+		rc_of ${batch_pids[batches - 4]}
+		unset "batch_pids[batches - 4]"
+	fi
 	batches=$((batches + 1))
 	sleep 0.1
 done
 ran=$((SECONDS - start))
-for pid in "${pids[@]}"; do
-	wait "$pid"
-	echo $?
-done >"$rcs"
+# shellcheck disable=SC2048,SC2086 # lists of pids
+rc_of ${batch_pids[*]}
 touch /tmp/stop
 wait "$reader"
 bufinfo_lines=$(wc -l </sys/kernel/debug/dma_buf/bufinfo)
@@ -128,7 +147,9 @@ kill -KILL "$keeper"
 wait "$keeper" 2>/dev/null
 
 started=$(wc -l <"$rcs")
-killed=$(grep -c -x -e 124 -e 137 "$rcs")
+by_term=$(grep -c -x 124 "$rcs")
+by_kill=$(grep -c -x 137 "$rcs")
+killed=$((by_term + by_kill))
 finished=$(grep -c -x 0 "$rcs")
 errors=$((started - killed - finished))
 if [ "$errors" != 0 ]; then
@@ -136,7 +157,7 @@ if [ "$errors" != 0 ]; then
 		"$(grep -v -x -e 0 -e 124 -e 137 "$rcs" | sort | uniq -c | tr '\n' ' ')"
 fi
 say "loop done: ${ran}s, $batches batches, bufinfo had $bufinfo_lines lines at the end"
-counts="mode=$mode seconds=$ran started=$started killed=$killed finished=$finished errors=$errors opened=$(stat files_opened "$vgpu_stats") queues=$(stat queues_created "$vgpu_stats") jobs=$(stat jobs_submitted "$vgpu_stats")"
+counts="mode=$mode seconds=$ran started=$started killed=$killed term=$by_term kill=$by_kill finished=$finished errors=$errors opened=$(($(stat files_opened "$vgpu_stats") - base_opened)) queues=$(($(stat queues_created "$vgpu_stats") - base_queues)) jobs=$(($(stat jobs_submitted "$vgpu_stats") - base_jobs))"
 say "loop $counts"
 
 # Everything is closed now; fences drain (a hanging job takes the

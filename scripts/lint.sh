@@ -47,9 +47,10 @@ stage() {
 }
 
 c_files() {
-	(cd "$top" && ls c-shim/*.[ch] include/drm/*.h kunit/*.[ch] \
+	(cd "$top" && ls c-shim/*.[ch] include/drm/*.h include/uapi/drm/*.h \
+		kunit/*.[ch] samples/vgpu/*.[ch] samples/vgpu/user/*.c \
 		rust/helpers/*.c Kconfig Kbuild c-shim/Kbuild kunit/Kbuild \
-		rust/Kbuild 2>/dev/null)
+		samples/vgpu/Kconfig samples/vgpu/Kbuild rust/Kbuild 2>/dev/null)
 }
 
 run_checkpatch() {
@@ -69,7 +70,8 @@ run_checkpatch() {
 run_kernel_doc() {
 	local tree=$1 out
 	out=$(cd "$top" && "$tree/scripts/kernel-doc" -none -Wall \
-		c-shim/*.c include/drm/drm_sched_shim.h 2>&1)
+		c-shim/*.c include/drm/drm_sched_shim.h samples/vgpu/*.[ch] \
+		include/uapi/drm/vgpu_drm.h 2>&1)
 	[ -z "$out" ] || {
 		echo "$out"
 		return 1

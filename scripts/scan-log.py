@@ -20,7 +20,7 @@ console log goes through this scanner. It fails (exit 1) on:
   - UBSAN reports;
   - WARN() splats ("WARNING: CPU: n PID: n at file:line") whose block, up
     to its "---[ end trace" line, names project code: a path containing
-    sched_shim/ or a symbol starting with dshim_, or that come from the
+    sched_shim/ or a symbol starting with dshim_ or vgpu_, or that come from the
     locking code itself (kernel/locking/).
 
 Expected warnings: a WARN() splat that starts between the lines
@@ -51,7 +51,7 @@ END_TRACE = re.compile(r'---\[ end trace')
 KTAP_RESULT = re.compile(r'^\s*(?:not )?ok \d+ ')
 BEGIN_MARK = 'dshim: expected warning begin'
 END_MARK = 'dshim: expected warning end'
-PROJECT = re.compile(r'sched_shim/|\bdshim_\w+')
+PROJECT = re.compile(r'sched_shim/|\b(?:dshim|vgpu)_\w+')
 LOCKING = re.compile(r'^kernel/locking/|/kernel/locking/')
 REPORT_BORDER = re.compile(r'^={20,}\s*$')
 

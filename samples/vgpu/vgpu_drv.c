@@ -23,6 +23,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/init.h>
 #include <linux/moduleparam.h>
+#include <linux/nospec.h>
 #include <linux/platform_device.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -71,23 +72,43 @@ static const struct drm_ioctl_desc vgpu_ioctls[] = {
  * that is too big. vgpu's uapi is versioned instead: a struct of another
  * size than this driver's is refused before anything is copied.
  */
-static long vgpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+static bool vgpu_ioctl_size_ok(unsigned int cmd)
 {
 	unsigned int nr = DRM_IOCTL_NR(cmd);
 
-	if (nr >= DRM_COMMAND_BASE &&
-	    nr < DRM_COMMAND_BASE + ARRAY_SIZE(vgpu_ioctls) &&
-	    _IOC_SIZE(cmd) != _IOC_SIZE(vgpu_ioctls[nr - DRM_COMMAND_BASE].cmd))
+	if (_IOC_TYPE(cmd) != DRM_IOCTL_BASE || nr < DRM_COMMAND_BASE ||
+	    nr >= DRM_COMMAND_BASE + ARRAY_SIZE(vgpu_ioctls))
+		return true;	/* not ours: the DRM core decides */
+	nr = array_index_nospec(nr - DRM_COMMAND_BASE, ARRAY_SIZE(vgpu_ioctls));
+	return _IOC_SIZE(cmd) == _IOC_SIZE(vgpu_ioctls[nr].cmd);
+}
+
+static long vgpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	if (!vgpu_ioctl_size_ok(cmd))
 		return -EINVAL;
 	return drm_ioctl(filp, cmd, arg);
 }
+
+#ifdef CONFIG_COMPAT
+/* vgpu's structs have one layout: only the core's ioctls need translation */
+static long vgpu_compat_ioctl(struct file *filp, unsigned int cmd,
+			      unsigned long arg)
+{
+	if (!vgpu_ioctl_size_ok(cmd))
+		return -EINVAL;
+	return drm_compat_ioctl(filp, cmd, arg);
+}
+#else
+#define vgpu_compat_ioctl NULL
+#endif
 
 static const struct file_operations vgpu_fops = {
 	.owner = THIS_MODULE,
 	.open = drm_open,
 	.release = drm_release,
 	.unlocked_ioctl = vgpu_ioctl,
-	.compat_ioctl = vgpu_ioctl,
+	.compat_ioctl = vgpu_compat_ioctl,
 	.poll = drm_poll,
 	.read = drm_read,
 	.llseek = noop_llseek,

@@ -14,6 +14,8 @@
 #include <linux/atomic.h>
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
 #include <linux/xarray.h>
 
 struct dma_fence;
@@ -80,24 +82,44 @@ struct vgpu_file {
 };
 
 /**
- * struct vgpu_hw_job - a job on the timer-driven hardware
- * @timer: completes the job after its duration
+ * struct vgpu_engine - the hardware of one queue: runs its jobs in order
+ * @ref: the queue's reference and one per job initialised on it
+ * @lock: protects @jobs; taken in hardirq context
+ * @jobs: jobs on the engine, the running one first
+ */
+struct vgpu_engine {
+	struct kref ref;
+	spinlock_t lock;	/* jobs */
+	struct list_head jobs;
+};
+
+/**
+ * struct vgpu_hw_job - a job's state on its engine
+ * @timer: completes the job once it runs at the head of the engine
+ * @link: in &vgpu_engine.jobs while on the engine
+ * @engine: the engine (a reference)
  * @fence: the hardware fence (a reference), NULL until started
  * @signal: signals @fence with an error code (the back end's own)
- * @timed_out: the timeout failed the job
+ * @duration_us: run time at the head of the engine
+ * @hang: never completes
  */
 struct vgpu_hw_job {
 	struct hrtimer timer;
+	struct list_head link;
+	struct vgpu_engine *engine;
 	struct dma_fence *fence;
 	void (*signal)(struct dma_fence *fence, int error);
-	bool timed_out;
+	u32 duration_us;
+	bool hang;
 };
 
-void vgpu_hw_job_init(struct vgpu_hw_job *hw,
+struct vgpu_engine *vgpu_engine_create(void);
+void vgpu_engine_put(struct vgpu_engine *engine);
+void vgpu_hw_job_init(struct vgpu_hw_job *hw, struct vgpu_engine *engine,
 		      void (*signal)(struct dma_fence *fence, int error));
 void vgpu_hw_job_start(struct vgpu_hw_job *hw, struct dma_fence *fence,
 		       u32 duration_us, bool hang);
-void vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error);
+bool vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error);
 void vgpu_hw_job_fini(struct vgpu_hw_job *hw);
 
 /**

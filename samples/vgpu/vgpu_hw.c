@@ -1,84 +1,190 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vgpu's hardware: each job on it is an hrtimer that signals the job's
- * hardware fence after the duration userspace asked for, in hardirq
- * context like a completion interrupt. A hanging job has no timer: only
- * the scheduler's timeout or a cancel ends it.
+ * vgpu's hardware: one engine per queue that runs the queue's jobs one at
+ * a time, in the order they reached it, like a ring. The job at the head
+ * has an hrtimer that fires, in hardirq context like a completion
+ * interrupt, after the duration userspace asked for; then the next job
+ * starts. A hanging job has no timer: only the scheduler's timeout or a
+ * cancel takes it off, and the jobs behind it wait as on real hardware.
+ * So a queue's hardware fences signal in order, as the fences of one
+ * dma_fence context must.
+ *
+ * The engine is counted: its queue and every job started on it hold a
+ * reference, so the raw back end freeing its queue under running jobs
+ * (its bug on purpose) does not take the hardware down with it.
  */
 
 #include <linux/dma-fence.h>
 #include <linux/ktime.h>
+#include <linux/slab.h>
 
 #include "vgpu_drv.h"
+
+/**
+ * vgpu_engine_create() - a new, idle engine
+ *
+ * Context: Process context.
+ * Return: the engine (one reference), or NULL.
+ */
+struct vgpu_engine *vgpu_engine_create(void)
+{
+	struct vgpu_engine *engine;
+
+	engine = kzalloc(sizeof(*engine), GFP_KERNEL);
+	if (!engine)
+		return NULL;
+	kref_init(&engine->ref);
+	spin_lock_init(&engine->lock);
+	INIT_LIST_HEAD(&engine->jobs);
+	return engine;
+}
+
+static void vgpu_engine_release(struct kref *ref)
+{
+	kfree(container_of(ref, struct vgpu_engine, ref));
+}
+
+/**
+ * vgpu_engine_put() - drop an engine reference
+ * @engine: the engine, or NULL
+ *
+ * Context: Any context.
+ */
+void vgpu_engine_put(struct vgpu_engine *engine)
+{
+	if (engine)
+		kref_put(&engine->ref, vgpu_engine_release);
+}
+
+static void vgpu_hw_job_arm(struct vgpu_hw_job *hw)
+{
+	if (!hw->hang)
+		hrtimer_start(&hw->timer,
+			      ns_to_ktime((u64)hw->duration_us * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_HARD);
+}
+
+/*
+ * Take @hw off its engine and start the next job if @hw was running.
+ * Called with the engine's lock held. Returns false if @hw was not on the
+ * engine (already completed, or never started).
+ */
+static bool vgpu_hw_job_take(struct vgpu_hw_job *hw)
+{
+	struct vgpu_engine *engine = hw->engine;
+	bool was_head;
+
+	lockdep_assert_held(&engine->lock);
+	if (list_empty(&hw->link))
+		return false;
+	was_head = engine->jobs.next == &hw->link;
+	list_del_init(&hw->link);
+	if (was_head && !list_empty(&engine->jobs))
+		vgpu_hw_job_arm(list_first_entry(&engine->jobs,
+						 struct vgpu_hw_job, link));
+	return true;
+}
 
 static enum hrtimer_restart vgpu_hw_job_done(struct hrtimer *timer)
 {
 	struct vgpu_hw_job *hw = container_of(timer, struct vgpu_hw_job, timer);
+	unsigned long flags;
+	bool done;
 
-	hw->signal(hw->fence, 0);
+	spin_lock_irqsave(&hw->engine->lock, flags);
+	done = vgpu_hw_job_take(hw);
+	spin_unlock_irqrestore(&hw->engine->lock, flags);
+	if (done)
+		hw->signal(hw->fence, 0);
 	return HRTIMER_NORESTART;
 }
 
 /**
- * vgpu_hw_job_init() - prepare a job for the hardware
+ * vgpu_hw_job_init() - prepare a job for an engine
  * @hw: the job's hardware state
+ * @engine: the engine it will run on; @hw takes a reference
  * @signal: how to signal its fence
  *
  * Context: Any context.
  */
-void vgpu_hw_job_init(struct vgpu_hw_job *hw,
+void vgpu_hw_job_init(struct vgpu_hw_job *hw, struct vgpu_engine *engine,
 		      void (*signal)(struct dma_fence *fence, int error))
 {
 	hrtimer_init(&hw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	hw->timer.function = vgpu_hw_job_done;
+	INIT_LIST_HEAD(&hw->link);
+	kref_get(&engine->ref);
+	hw->engine = engine;
 	hw->signal = signal;
 	hw->fence = NULL;
-	hw->timed_out = false;
 }
 
 /**
- * vgpu_hw_job_start() - put a job on the hardware
+ * vgpu_hw_job_start() - put a job on its engine
  * @hw: the job's hardware state
  * @fence: its hardware fence; @hw takes a reference
- * @duration_us: how long until the completion interrupt
- * @hang: no completion interrupt at all
+ * @duration_us: how long it runs once it reaches the head of the engine
+ * @hang: it never completes
  *
  * Context: Any context.
  */
 void vgpu_hw_job_start(struct vgpu_hw_job *hw, struct dma_fence *fence,
 		       u32 duration_us, bool hang)
 {
+	struct vgpu_engine *engine = hw->engine;
+	unsigned long flags;
+
 	hw->fence = dma_fence_get(fence);
-	if (!hang)
-		hrtimer_start(&hw->timer, ns_to_ktime((u64)duration_us * NSEC_PER_USEC),
-			      HRTIMER_MODE_REL_HARD);
+	hw->duration_us = duration_us;
+	hw->hang = hang;
+	spin_lock_irqsave(&engine->lock, flags);
+	list_add_tail(&hw->link, &engine->jobs);
+	if (engine->jobs.next == &hw->link)
+		vgpu_hw_job_arm(hw);
+	spin_unlock_irqrestore(&engine->lock, flags);
 }
 
 /**
- * vgpu_hw_job_stop() - take a job off the hardware with an error
+ * vgpu_hw_job_stop() - take a job off its engine with an error
  * @hw: the job's hardware state
- * @error: what its fence signals, unless it completed already
+ * @error: what its fence signals
  *
- * Context: Process context (waits for a running completion interrupt).
+ * Context: Any context.
+ * Return: true if the job was on the engine and its fence now signalled
+ * @error, false if it had completed (or never started).
  */
-void vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error)
+bool vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error)
 {
-	if (!hw->fence)
-		return;
-	/* after this the interrupt cannot signal: the fence is ours to fail */
-	hrtimer_cancel(&hw->timer);
-	hw->signal(hw->fence, error);
+	unsigned long flags;
+	bool taken;
+
+	spin_lock_irqsave(&hw->engine->lock, flags);
+	taken = vgpu_hw_job_take(hw);
+	spin_unlock_irqrestore(&hw->engine->lock, flags);
+	/* a timer still armed finds the job taken and does nothing */
+	if (taken)
+		hw->signal(hw->fence, error);
+	return taken;
 }
 
 /**
  * vgpu_hw_job_fini() - release a job's hardware state
- * @hw: the job's hardware state; its fence has signalled or never existed
+ * @hw: the job's hardware state
+ *
+ * A job freed while still on its engine (only the raw back end does that)
+ * leaves it: its fence never signals.
  *
  * Context: Process context (waits for a running completion interrupt).
  */
 void vgpu_hw_job_fini(struct vgpu_hw_job *hw)
 {
+	unsigned long flags;
+
 	hrtimer_cancel(&hw->timer);
+	spin_lock_irqsave(&hw->engine->lock, flags);
+	vgpu_hw_job_take(hw);
+	spin_unlock_irqrestore(&hw->engine->lock, flags);
+	vgpu_engine_put(hw->engine);
 	dma_fence_put(hw->fence);
 	hw->fence = NULL;
 }

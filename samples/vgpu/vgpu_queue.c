@@ -15,6 +15,9 @@
 
 #include "vgpu_drv.h"
 
+/* numbers queue names; never reused */
+static atomic_long_t vgpu_queue_seq;
+
 static void vgpu_queue_release(struct kref *ref)
 {
 	struct vgpu_queue *q = container_of(ref, struct vgpu_queue, ref);
@@ -88,8 +91,7 @@ int vgpu_ioctl_queue_create(struct drm_device *drm, void *data,
 	q->backend = vdev->raw ? &vgpu_raw_backend : &vgpu_shim_backend;
 	/* the name is unique for the boot: sync files and bufinfo show it */
 	snprintf(q->name, sizeof(q->name), "vgpu-%d-q%lu",
-		 task_tgid_nr(current),
-		 atomic_long_inc_return(&vgpu_stats.queues_created));
+		 task_tgid_nr(current), atomic_long_inc_return(&vgpu_queue_seq));
 	ret = q->backend->init(q);
 	if (ret) {
 		kfree(q);
@@ -102,6 +104,7 @@ int vgpu_ioctl_queue_create(struct drm_device *drm, void *data,
 		vgpu_queue_put(q);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
+	atomic_long_inc(&vgpu_stats.queues_created);
 	/* @q may be gone already: a racing destroy of @id dropped it */
 	args->queue_id = id;
 	return 0;

@@ -37,6 +37,7 @@
  * @fence_lock: lock of the hardware fences
  * @fence_context: their fence context
  * @fence_seqno: their last sequence number
+ * @engine: the queue's hardware
  * @name: drm_sched keeps a pointer to it, so do the hardware fences
  */
 struct vgpu_raw_queue {
@@ -46,6 +47,7 @@ struct vgpu_raw_queue {
 	spinlock_t fence_lock;		/* the hardware fences */
 	u64 fence_context;
 	u64 fence_seqno;
+	struct vgpu_engine *engine;
 	char name[32];
 };
 
@@ -113,13 +115,20 @@ static struct dma_fence *vgpu_raw_run_job(struct drm_sched_job *sched_job)
 	return &f->base;
 }
 
+/*
+ * The 2023 recovery: drm_sched took the job off its pending list to call
+ * us; drm_sched_stop() puts it back, the "reset" fails it, and
+ * drm_sched_start() completes and frees it.
+ */
 static enum drm_gpu_sched_stat
 vgpu_raw_timedout_job(struct drm_sched_job *sched_job)
 {
 	struct vgpu_raw_job *job = to_raw_job(sched_job);
 
-	atomic_long_inc(&vgpu_stats.jobs_timedout);
-	vgpu_hw_job_stop(&job->hw, -ETIMEDOUT);
+	drm_sched_stop(&job->rq->sched, sched_job);
+	if (vgpu_hw_job_stop(&job->hw, -ETIMEDOUT))
+		atomic_long_inc(&vgpu_stats.jobs_timedout);
+	drm_sched_start(&job->rq->sched);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
@@ -156,6 +165,11 @@ static int vgpu_raw_init(struct vgpu_queue *q)
 	rq = kzalloc(sizeof(*rq), GFP_KERNEL);
 	if (!rq)
 		return -ENOMEM;
+	rq->engine = vgpu_engine_create();
+	if (!rq->engine) {
+		kfree(rq);
+		return -ENOMEM;
+	}
 	mutex_init(&rq->submit_lock);
 	spin_lock_init(&rq->fence_lock);
 	rq->fence_context = dma_fence_context_alloc(1);
@@ -166,7 +180,7 @@ static int vgpu_raw_init(struct vgpu_queue *q)
 	if (ret)
 		goto err_free;
 	sched_list[0] = &rq->sched;
-	ret = drm_sched_entity_init(&rq->entity, DRM_SCHED_PRIORITY_NORMAL,
+	ret = drm_sched_entity_init(&rq->entity, DRM_SCHED_PRIORITY_KERNEL,
 				    sched_list, 1, NULL);
 	if (ret)
 		goto err_fini;
@@ -177,6 +191,7 @@ err_fini:
 	drm_sched_fini(&rq->sched);
 err_free:
 	mutex_destroy(&rq->submit_lock);
+	vgpu_engine_put(rq->engine);
 	kfree(rq);
 	return ret;
 }
@@ -188,6 +203,7 @@ static void vgpu_raw_fini(struct vgpu_queue *q)
 	drm_sched_entity_destroy(&rq->entity);
 	drm_sched_fini(&rq->sched);
 	mutex_destroy(&rq->submit_lock);
+	vgpu_engine_put(rq->engine);
 	kfree(rq);
 }
 
@@ -212,12 +228,13 @@ static struct dma_fence *vgpu_raw_submit(struct vgpu_queue *q,
 	job->rq = rq;
 	job->duration_us = desc->duration_us;
 	job->hang = desc->hang;
-	vgpu_hw_job_init(&job->hw, vgpu_raw_signal);
+	vgpu_hw_job_init(&job->hw, rq->engine, vgpu_raw_signal);
 	for (; i < desc->num_deps; i++) {
 		ret = drm_sched_job_add_dependency(&job->base, desc->deps[i]);
 		if (ret) {
 			i++;
 			drm_sched_job_cleanup(&job->base);
+			vgpu_hw_job_fini(&job->hw);
 			atomic_long_dec(&vgpu_stats.jobs);
 			goto err_free;
 		}

@@ -20,15 +20,17 @@
  * struct vgpu_shim_queue - a queue on the shim
  * @queue: the shim queue (scheduler and entity)
  * @hw_tl: timeline of the queue's hardware fences
+ * @engine: the queue's hardware
  */
 struct vgpu_shim_queue {
 	struct dshim_queue *queue;
 	struct dshim_timeline *hw_tl;
+	struct vgpu_engine *engine;
 };
 
 /**
  * struct vgpu_shim_job - a job's payload, freed by the shim's free callback
- * @hw: its state on the hardware
+ * @hw: its state on the hardware (holds the engine)
  * @hw_tl: the hardware timeline (a reference: run may come after the
  *	queue's last driver reference is gone)
  * @duration_us: hardware time
@@ -63,8 +65,8 @@ static enum dshim_timeout_status vgpu_shim_timedout(struct dshim_job *job)
 {
 	struct vgpu_shim_job *vjob = dshim_job_priv(job);
 
-	atomic_long_inc(&vgpu_stats.jobs_timedout);
-	vgpu_hw_job_stop(&vjob->hw, -ETIMEDOUT);
+	if (vgpu_hw_job_stop(&vjob->hw, -ETIMEDOUT))
+		atomic_long_inc(&vgpu_stats.jobs_timedout);
 	return DSHIM_TIMEOUT_CONTINUE;
 }
 
@@ -72,8 +74,8 @@ static void vgpu_shim_cancel(struct dshim_job *job)
 {
 	struct vgpu_shim_job *vjob = dshim_job_priv(job);
 
-	atomic_long_inc(&vgpu_stats.jobs_cancelled);
-	vgpu_hw_job_stop(&vjob->hw, -ECANCELED);
+	if (vgpu_hw_job_stop(&vjob->hw, -ECANCELED))
+		atomic_long_inc(&vgpu_stats.jobs_cancelled);
 }
 
 static void vgpu_shim_job_free(struct vgpu_shim_job *vjob)
@@ -111,10 +113,15 @@ static int vgpu_shim_init(struct vgpu_queue *q)
 	sq = kzalloc(sizeof(*sq), GFP_KERNEL);
 	if (!sq)
 		return -ENOMEM;
+	sq->engine = vgpu_engine_create();
+	if (!sq->engine) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
 	sq->hw_tl = dshim_timeline_create(q->name);
 	if (IS_ERR(sq->hw_tl)) {
 		ret = PTR_ERR(sq->hw_tl);
-		goto err_free;
+		goto err_put_engine;
 	}
 	sq->queue = dshim_queue_create(&desc);
 	if (IS_ERR(sq->queue)) {
@@ -126,6 +133,8 @@ static int vgpu_shim_init(struct vgpu_queue *q)
 
 err_put_tl:
 	dshim_timeline_put(sq->hw_tl);
+err_put_engine:
+	vgpu_engine_put(sq->engine);
 err_free:
 	kfree(sq);
 	return ret;
@@ -139,6 +148,7 @@ static void vgpu_shim_fini(struct vgpu_queue *q)
 	dshim_queue_kill(sq->queue);
 	dshim_queue_put(sq->queue);
 	dshim_timeline_put(sq->hw_tl);
+	vgpu_engine_put(sq->engine);
 	kfree(sq);
 }
 
@@ -157,7 +167,7 @@ static struct dma_fence *vgpu_shim_submit(struct vgpu_queue *q,
 		goto err_put_deps;
 	}
 	atomic_long_inc(&vgpu_stats.jobs);
-	vgpu_hw_job_init(&vjob->hw, vgpu_shim_signal);
+	vgpu_hw_job_init(&vjob->hw, sq->engine, vgpu_shim_signal);
 	vjob->hw_tl = dshim_timeline_get(sq->hw_tl);
 	vjob->duration_us = desc->duration_us;
 	vjob->hang = desc->hang;

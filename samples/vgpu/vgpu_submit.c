@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * DRM_IOCTL_VGPU_SUBMIT: in-fences, the job, out-fences.
- *
+ */
+
+/**
  * DOC: uapi validation
  *
  * Everything userspace passes is checked before anything is created, in

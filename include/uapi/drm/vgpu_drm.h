@@ -82,7 +82,9 @@ struct drm_vgpu_queue_destroy {
  * @queue_id: the queue
  * @flags: %DRM_VGPU_SUBMIT_*
  * @duration_us: how long the job keeps the hardware busy, at most
- *	&drm_vgpu_info.max_duration_us; ignored with %DRM_VGPU_SUBMIT_HANG
+ *	&drm_vgpu_info.max_duration_us (checked also with
+ *	%DRM_VGPU_SUBMIT_HANG, which does not use it). A queue's jobs run
+ *	one after the other, in submission order
  * @num_in_syncobjs: entries of @in_syncobjs
  * @in_syncobjs: user pointer to __u32 syncobj handles whose fences the
  *	job waits for (each must have a fence: -EINVAL otherwise)
