@@ -88,22 +88,23 @@ echo "    string read is reported once per byte):"
 { tr -d '\r' <"$BOOT_LOG" | grep -o 'BUG: KASAN: [a-z-]* in [a-z_0-9.]*' || true; } |
 	sed 's/.* in //' | sort | uniq -c | sort -rn | head -n 8 |
 	awk '{ printf "    %8d  %s\n", $1, $2 }'
-raw=("$E2E_SECONDS" "$E2E_KILLED" "$E2E_JOBS" "$E2E_REPORTS" "$E2E_LEAKED")
+raw=("$E2E_SECONDS" "$E2E_STARTED" "$E2E_KILLED" "$E2E_JOBS" "$E2E_REPORTS" "$E2E_LEAKED")
 if [ "$E2E_REPORTS" = 0 ]; then
 	msg "e2e: raw drm_sched produced no kernel report: the before picture is missing"
 	e2e_rc=1
 fi
 e2e_boot compare shim "$secs"
 e2e_judge "$secs" 100 1
-shim=("$E2E_SECONDS" "$E2E_KILLED" "$E2E_JOBS" "$E2E_REPORTS" "$E2E_LEAKED")
+shim=("$E2E_SECONDS" "$E2E_STARTED" "$E2E_KILLED" "$E2E_JOBS" "$E2E_REPORTS" "$E2E_LEAKED")
 if [ "$E2E_FAILED" != 0 ]; then
 	printf '  %s\n' "${E2E_PROBLEMS[@]}"
 	e2e_rc=1
 fi
 echo
-printf '  %-22s %8s %8s %8s %8s %8s\n' "kill loop" seconds killed jobs reports leaked \
+printf '  %-22s %8s %8s %8s %8s %8s %8s\n' "kill loop" seconds started killed jobs reports leaked \
 	"raw drm_sched (2023)" "${raw[@]}" "shim" "${shim[@]}"
-e2e_line="e2e: raw ${raw[3]} kernel reports, shim ${shim[3]} reports, ${shim[1]} processes killed, ${shim[2]} jobs, ${shim[4]} leaked"
+echo "  (?: the raw kernel crashed or hung before it got there)"
+e2e_line="e2e: raw ${raw[4]} kernel reports, shim ${shim[4]} reports, ${shim[2]} processes killed, ${shim[3]} jobs, ${shim[5]} leaked"
 echo "$e2e_line"
 
 # --- KUnit ------------------------------------------------------------------

@@ -42,6 +42,15 @@ say() { echo "e2e: $*"; }
 # stat NAME FILE: one counter
 stat() { sed -n "s/^$1: //p" "$2"; }
 
+# read_stat NAME FILE: the same into REPLY, without a fork (for the loop)
+read_stat() {
+	local k v
+	REPLY=0
+	while IFS=': ' read -r k v; do
+		[ "$k" = "$1" ] && REPLY=$v
+	done <"$2"
+}
+
 # Objects not freed yet: the driver's and the shim's.
 live() {
 	local n=0 k v
@@ -109,6 +118,7 @@ rc_of() {
 }
 batch_pids=()
 batches=0
+started=0
 start=$SECONDS
 while [ $((SECONDS - start)) -lt "$secs" ]; do
 	pids=()
@@ -135,6 +145,10 @@ while [ $((SECONDS - start)) -lt "$secs" ]; do
 		unset "batch_pids[batches - 4]"
 	fi
 	batches=$((batches + 1))
+	started=$((started + ${#pids[@]}))
+	# what the host has if the kernel dies before the loop ends
+	read_stat jobs_submitted "$vgpu_stats"
+	echo "e2e: progress seconds=$((SECONDS - start)) started=$started jobs=$((REPLY - base_jobs))"
 	sleep 0.1
 done
 ran=$((SECONDS - start))

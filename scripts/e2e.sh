@@ -57,16 +57,17 @@ e2e_boot() {
 		"DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}"
 }
 
-# e2e_field NAME: a field of the guest's last "e2e: loop" or "e2e:
-# result" line, or empty.
+# e2e_field NAME [KIND]: a field of the guest's last "e2e: loop" or "e2e:
+# result" line (or "e2e: KIND" line), or empty.
 e2e_field() {
-	sed -n "s/^e2e: \\(loop\\|result\\) .*\\b$1=\\([0-9a-z]*\\).*/\\2/p" <<<"$E2E_OUT" |
+	sed -n "s/^e2e: \\(${2:-loop\\|result}\\) .*\\b$1=\\([0-9a-z]*\\).*/\\2/p" <<<"$E2E_OUT" |
 		tail -n 1
 }
 
 # e2e_judge SECS MIN_KILLED STRICT: judge BOOT_LOG. Sets E2E_PASSED,
-# E2E_FAILED, E2E_PROBLEMS, E2E_REPORTS (kernel reports), E2E_KILLED,
-# E2E_JOBS, E2E_LEAKED, E2E_SECONDS. STRICT=1 (the shim): every check must
+# E2E_FAILED, E2E_PROBLEMS, E2E_REPORTS (kernel reports), E2E_STARTED,
+# E2E_KILLED, E2E_JOBS, E2E_LEAKED, E2E_SECONDS (the last three "?" if the
+# guest never got that far). STRICT=1 (the shim): every check must
 # pass; STRICT=0 (raw): only counted, the reports are the point.
 # shellcheck disable=SC2034 # E2E_*: results for the caller
 e2e_judge() {
@@ -83,7 +84,7 @@ e2e_judge() {
 	# the guest's lines (its console ends them with CR LF)
 	E2E_OUT=$(tr -d '\r' <"$BOOT_LOG" | grep -a '^e2e: ' || true)
 	grep -v -e '^e2e: badinput: ok ' -e '^e2e: vgpu: ' -e '^e2e: shim: ' \
-		<<<"$E2E_OUT" | sed 's/^/    /'
+		-e '^e2e: progress ' <<<"$E2E_OUT" | sed 's/^/    /'
 
 	read -r bp bf < <(sed -n 's/^e2e: badinput: badinput: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
 		<<<"$E2E_OUT" | tail -n 1) || true
@@ -96,25 +97,30 @@ e2e_judge() {
 	fi
 
 	E2E_SECONDS=$(e2e_field seconds)
+	E2E_STARTED=$(e2e_field started)
 	E2E_KILLED=$(e2e_field killed)
 	E2E_JOBS=$(e2e_field jobs)
 	E2E_LEAKED=$(e2e_field leaked)
-	local errors started
+	local errors
 	errors=$(e2e_field errors)
-	started=$(e2e_field started)
 	# (scan-log.py exits 1 when it finds reports)
 	E2E_REPORTS=$({ "$PYTHON" "$DSHIM_SCRIPTS/scan-log.py" --counts "$BOOT_LOG" || true; } |
 		sed -n 's/.*: \([0-9]*\) reports\{0,1\}\b.*/\1/p' | head -n 1)
 	E2E_REPORTS=${E2E_REPORTS:-0}
 	if [ -z "$E2E_KILLED" ]; then
 		check 0 "the guest never finished its loop (crash or hang; kernel exit $BOOT_RC)"
-		E2E_SECONDS='?' E2E_KILLED='?' E2E_JOBS='?' E2E_LEAKED='?'
+		# how far it got
+		E2E_SECONDS=$(e2e_field seconds progress)
+		E2E_STARTED=$(e2e_field started progress)
+		E2E_JOBS=$(e2e_field jobs progress)
+		E2E_SECONDS=${E2E_SECONDS:-0} E2E_STARTED=${E2E_STARTED:-0}
+		E2E_JOBS=${E2E_JOBS:-0} E2E_KILLED='?' E2E_LEAKED='?'
 	elif [ -z "$E2E_LEAKED" ]; then
 		check 0 "the guest never finished its final check (crash or hang; kernel exit $BOOT_RC)"
 		E2E_LEAKED='?'
 	else
 		check "$([ "$E2E_SECONDS" -ge "$secs" ] && [ "$E2E_KILLED" -ge "$min_killed" ] && echo 1)" \
-			"the loop ran ${E2E_SECONDS}s and killed $E2E_KILLED of $started processes (wanted >= ${secs}s, >= $min_killed)"
+			"the loop ran ${E2E_SECONDS}s and killed $E2E_KILLED of $E2E_STARTED processes (wanted >= ${secs}s, >= $min_killed)"
 		check "$([ "$errors" = 0 ] && echo 1)" "$errors client(s) failed (exit codes above)"
 		check "$([ "$E2E_LEAKED" = 0 ] && echo 1)" "$E2E_LEAKED queue(s), job(s), buffer(s), fence(s) or timeline(s) never freed"
 		check "$([ "$BOOT_RC" = 0 ] || { [ "$BOOT_RC" = 134 ] &&

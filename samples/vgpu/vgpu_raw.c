@@ -116,9 +116,11 @@ static struct dma_fence *vgpu_raw_run_job(struct drm_sched_job *sched_job)
 }
 
 /*
- * The 2023 recovery: drm_sched took the job off its pending list to call
- * us; drm_sched_stop() puts it back, the "reset" fails it, and
- * drm_sched_start() completes and frees it.
+ * The 2023 recovery without resubmission: drm_sched took the job off its
+ * pending list to call us; drm_sched_stop() puts it back and detaches
+ * every pending job from its hardware fence, the "reset" fails the hung
+ * one, and drm_sched_start() completes all of them with -ECANCELED and
+ * frees them.
  */
 static enum drm_gpu_sched_stat
 vgpu_raw_timedout_job(struct drm_sched_job *sched_job)
