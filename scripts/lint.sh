@@ -50,7 +50,7 @@ c_files() {
 	(cd "$top" && ls c-shim/*.[ch] include/drm/*.h include/uapi/drm/*.h \
 		kunit/*.[ch] samples/vgpu/*.[ch] samples/vgpu/user/*.c \
 		rust/helpers/*.c Kconfig Kbuild c-shim/Kbuild kunit/Kbuild \
-		samples/vgpu/Kconfig samples/vgpu/Kbuild rust/Kbuild 2>/dev/null)
+		samples/vgpu/Kbuild rust/Kbuild 2>/dev/null)
 }
 
 run_checkpatch() {

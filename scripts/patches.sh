@@ -125,10 +125,7 @@ top, dst, drop = sys.argv[1], sys.argv[2], set(sys.argv[3:])
 blocks = re.split(r'\n(?=config )', open(f'{top}/Kconfig').read())
 keep = [b for b in blocks
         if not (b.startswith('config ') and b.split()[1] in drop)]
-text = '\n'.join(keep).rstrip('\n') + '\n'
-if 'DRM_VGPU' in drop:  # its Kconfig comes with the sample
-    text = re.sub(r'\n*source "[^"]*/samples/vgpu/Kconfig"\n', '\n', text)
-open(f'{dst}/Kconfig', 'w').write(text)
+open(f'{dst}/Kconfig', 'w').write('\n'.join(keep).rstrip('\n') + '\n')
 lines = open(f'{top}/Kbuild').read().splitlines()
 keep = [l for l in lines if not any(f'CONFIG_{d})' in l for d in drop)]
 open(f'{dst}/Kbuild', 'w').write('\n'.join(keep) + '\n')
@@ -174,7 +171,8 @@ cp -r "$top/c-shim" "$tree/$shim/"
 cp "$top/include/drm/drm_sched_shim.h" "$tree/include/drm/"
 # Kconfig and Kbuild without what the tests and Rust add later
 kconfig_kbuild DRM_SCHED_SHIM_KUNIT_TEST DRM_SCHED_SHIM_RAW_REPRO \
-	DRM_SCHED_SHIM_BENCH DRM_SCHED_SHIM_RUST_KUNIT_TEST DRM_VGPU
+	DRM_SCHED_SHIM_BENCH DRM_SCHED_SHIM_RUST_KUNIT_TEST DRM_VGPU \
+	DRM_VGPU_KUNIT_TEST
 "$PYTHON" "$top/scripts/tree-edit.py" --only c "$tree" >/dev/null
 maintainers_entry "$shim/" include/drm/drm_sched_shim.h
 commit "$shim" include/drm/drm_sched_shim.h drivers/gpu/drm/Kconfig \
@@ -204,7 +202,7 @@ EOF
 # patch 2: the tests
 cp -r "$top/kunit" "$tree/$shim/"
 rm "$tree/$shim/kunit/e2e.kunitconfig" # comes with vgpu
-kconfig_kbuild DRM_SCHED_SHIM_RUST_KUNIT_TEST DRM_VGPU
+kconfig_kbuild DRM_SCHED_SHIM_RUST_KUNIT_TEST DRM_VGPU DRM_VGPU_KUNIT_TEST
 commit "$shim" <<'EOF'
 drm/sched-shim: add KUnit tests with mock hardware
 
@@ -235,7 +233,7 @@ while read -r f dst; do
 	cp "$top/$f" "$tree/$dst"
 	rust_files+=("$dst")
 done < <(rust_files_in_tree)
-kconfig_kbuild DRM_VGPU
+kconfig_kbuild DRM_VGPU DRM_VGPU_KUNIT_TEST
 rust_files+=("$shim/Kconfig" "$shim/Kbuild")
 "$PYTHON" "$top/scripts/tree-edit.py" --only rust "$tree" >/dev/null
 maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}"

@@ -8,9 +8,10 @@
 # and redone). With KSRC=/path: check that it is a clean 6.12+ tree.
 # Then, idempotently:
 #
-#   drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit,rust}
+#   drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit,rust,samples}
 #                                                            -> project
 #   include/drm/drm_sched_shim.h                             -> project
+#   include/uapi/drm/vgpu_drm.h                              -> project
 #   rust/kernel/drm_sched_shim{.rs,/}                        -> project
 #   rust/helpers/drm_sched_shim.c                            -> project
 #   + one line each in drivers/gpu/drm/{Kconfig,Makefile},
