@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # Settings, all optional (make VAR=value target):
 #   KSRC=/path     your own kernel tree (>= 6.12) instead of Debian's
 #   DSHIM_CACHE=   cache dir (tree, builds, logs); ~/.cache/drm-sched-shim
-#   PASS=c|rust    run one pass of `make check` only
+#   PASS=c|e2e|rust  run one pass of `make check` only
 #   SUITES=glob    KUnit suite glob, e.g. SUITES='dshim_fence*'
 #   JOBS=n         parallel build jobs (default: number of CPUs)
 export KSRC DSHIM_CACHE PASS SUITES JOBS
@@ -24,13 +24,16 @@ help:
 	@echo 'drm-sched-shim: an ownership-explicit wrapper around the DRM GPU scheduler'
 	@echo
 	@echo 'Targets:'
-	@echo '  demo       the main command: raw drm_sched teardown bugs (KASAN,'
-	@echo '             lockdep, hung task) against the shim in the same'
-	@echo '             scenarios, the teardown matrix and a kill storm;'
+	@echo '  demo       the main command: the 2023 kill loop run by real'
+	@echo '             processes against the vgpu driver, raw drm_sched then'
+	@echo '             the shim ("e2e: raw ..."); then raw drm_sched teardown'
+	@echo '             bugs (KASAN, lockdep, hung task) against the shim in the'
+	@echo '             same scenarios, the teardown matrix and a kill storm;'
 	@echo '             ends with a table and "demo: raw drm_sched ..."'
 	@echo '  check      run every test: log-scanner self-test, the C pass (gcc,'
-	@echo '             KASAN, lockdep, debug objects) and the Rust pass (LLVM,'
-	@echo '             Rust doctests); ends with "N passed, M failed"'
+	@echo '             KASAN, lockdep, debug objects), the e2e pass (uapi'
+	@echo '             bad input, 25 s of the kill loop) and the Rust pass'
+	@echo '             (LLVM, Rust doctests); ends with "N passed, M failed"'
 	@echo '  bench      the shim against raw drm_sched on the same mock hardware,'
 	@echo '             in a kernel without debug options; prints a table'
 	@echo '  setup      install missing Debian packages and bindgen-cli'
