@@ -412,7 +412,7 @@ static int badinput(void)
 	struct drm_vgpu_submit s, good;
 	__u32 q, bo, syncobj, empty, handles[17] = {}, many[MAX_QUEUES];
 	__s32 fds[2];
-	int fd, sf, hang, i, n;
+	int fd, sf, hang, i, n, bad;
 	long live;
 
 	fd = open_node();
@@ -522,11 +522,11 @@ static int badinput(void)
 	qc = (struct drm_vgpu_queue_create){};
 	check(xioctl(fd, DRM_IOCTL_VGPU_QUEUE_CREATE, &qc), ENOSPC,
 	      "queue create beyond max_queues");
-	for (i = 0; i < n; i++) {
+	for (i = 0, bad = 0; i < n; i++) {
 		qd = (struct drm_vgpu_queue_destroy){ .queue_id = many[i] };
-		check(xioctl(fd, DRM_IOCTL_VGPU_QUEUE_DESTROY, &qd), 0,
-		      "queue destroy");
+		bad += !!xioctl(fd, DRM_IOCTL_VGPU_QUEUE_DESTROY, &qd);
 	}
+	expect(bad == 0, "the 63 queues destroyed");
 	BAD_SUBMIT(ENOENT, "submit to a destroyed queue", many[0]);
 
 	/* the good job completed; a hanging one fails with -ETIMEDOUT */
