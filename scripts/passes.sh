@@ -9,8 +9,8 @@
 #   bench gcc, kunit/bench.kunitconfig (no debug options; make bench only)
 #   compare  gcc, kunit/.kunitconfig + e2e + raw-repro.kunitconfig: the
 #            C pass's kernel plus the raw drm_sched reproducers (make demo)
-#   patches  gcc, the .kunitconfig in the tree make patches applied its
-#            series to
+#   patches  gcc, the .kunitconfig and e2e.kunitconfig in the tree make
+#            patches applied its series to
 #
 # A pass: kunit.py config (the .kunitconfig, validated), make with
 # progress, then one UML boot per suite glob. The full console log of
@@ -73,7 +73,8 @@ pass_kunitconfig() {
 	compare) printf '%s\n' "$DSHIM_TOP/kunit/.kunitconfig" \
 		"$DSHIM_TOP/kunit/e2e.kunitconfig" "$DSHIM_TOP/kunit/raw-repro.kunitconfig" ;;
 	# make patches: the patched pristine tree's own copy
-	patches) echo "$PATCHES_TREE/drivers/gpu/drm/sched_shim/kunit/.kunitconfig" ;;
+	patches) printf '%s\n' "$PATCHES_TREE/drivers/gpu/drm/sched_shim/kunit/.kunitconfig" \
+		"$PATCHES_TREE/drivers/gpu/drm/sched_shim/kunit/e2e.kunitconfig" ;;
 	esac
 }
 

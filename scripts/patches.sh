@@ -21,7 +21,8 @@
 #     kernel-doc extension, warnings as errors.
 #  4. git am of the series onto the base, on a branch of its own; the
 #     result must equal the series' tree. Then that tree is built with
-#     its own drivers/gpu/drm/sched_shim/kunit/.kunitconfig and its KUnit
+#     its own drivers/gpu/drm/sched_shim/kunit/{.kunitconfig,e2e.kunitconfig}
+#     and its KUnit
 #     suites dshim* run and are judged as in make check (results and
 #     kernel log).
 #
