@@ -11,7 +11,8 @@
 # Beside it a keeper process holds sync files and dma-bufs the clients
 # send it, and a reader cats dma_buf/bufinfo and the counters in a loop.
 # Then the final check: every process gone, every counter of live
-# objects back to zero. Root is the host's / through hostfs, read-only.
+# objects back to zero. Root is the host's / through hostfs, read-only;
+# the guest writes only to its own devtmpfs.
 #
 # Environment (from the kernel command line): DSHIM_E2E_CLIENT (the
 # static vgpu-client), DSHIM_E2E_SECONDS (default 25), DSHIM_E2E_BATCH
@@ -27,15 +28,18 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
+# Scratch space in the guest's devtmpfs, not a tmpfs over /tmp: that would
+# hide the host's /tmp, where this project may well be checked out.
+scratch=/dev/e2e
+mkdir -p "$scratch"
 
 client=${DSHIM_E2E_CLIENT:?}
 secs=${DSHIM_E2E_SECONDS:-25}
 batch_size=${DSHIM_E2E_BATCH:-10}
 vgpu_stats=/sys/kernel/debug/vgpu/stats
 shim_stats=/sys/kernel/debug/drm_sched_shim/stats
-sock=/tmp/keeper.sock
-rcs=/tmp/rc
+sock=$scratch/keeper.sock
+rcs=$scratch/rc
 
 say() { echo "e2e: $*"; }
 
@@ -94,7 +98,7 @@ done
 
 (
 	reads=0
-	while [ ! -e /tmp/stop ]; do
+	while [ ! -e "$scratch/stop" ]; do
 		cat /sys/kernel/debug/dma_buf/bufinfo "$vgpu_stats" "$shim_stats" \
 			>/dev/null 2>&1
 		reads=$((reads + 1))
@@ -154,7 +158,7 @@ done
 ran=$((SECONDS - start))
 # shellcheck disable=SC2048,SC2086 # lists of pids
 rc_of ${batch_pids[*]}
-touch /tmp/stop
+touch "$scratch/stop"
 wait "$reader"
 bufinfo_lines=$(wc -l </sys/kernel/debug/dma_buf/bufinfo)
 kill -KILL "$keeper"
