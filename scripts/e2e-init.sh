@@ -55,18 +55,19 @@ read_stat() {
 	done <"$2"
 }
 
-# Objects not freed yet: the driver's and the shim's.
+# Objects not freed yet, the driver's and the shim's, into LIVE (no fork:
+# the final check polls it).
 live() {
-	local n=0 k v
+	local k
+	LIVE=0
 	for k in files queues jobs bos; do
-		v=$(stat "$k" "$vgpu_stats")
-		n=$((n + ${v:-0}))
+		read_stat "$k" "$vgpu_stats"
+		LIVE=$((LIVE + REPLY))
 	done
 	for k in scheds entities queues jobs fences timelines; do
-		v=$(stat "$k" "$shim_stats")
-		n=$((n + ${v:-0}))
+		read_stat "$k" "$shim_stats"
+		LIVE=$((LIVE + REPLY))
 	done
-	echo "$n"
 }
 
 finish() {
@@ -179,12 +180,14 @@ counts="mode=$mode seconds=$ran started=$started killed=$killed term=$by_term ki
 say "loop $counts"
 
 # Everything is closed now; fences drain (a hanging job takes the
-# timeout) and the shim frees after RCU grace periods.
-for _ in $(seq 1 300); do
-	[ "$(live)" = 0 ] && break
+# timeout) and the shim frees after RCU grace periods: 20 s at most.
+t0=$SECONDS
+live
+while [ "$LIVE" != 0 ] && [ $((SECONDS - t0)) -lt 20 ]; do
 	sleep 0.1
+	live
 done
-leaked=$(live)
+leaked=$LIVE
 sed 's/^/e2e: vgpu: /' "$vgpu_stats"
 sed 's/^/e2e: shim: /' "$shim_stats"
 say "result $counts leaked=$leaked"
