@@ -66,36 +66,51 @@ static void vgpu_hw_job_arm(struct vgpu_hw_job *hw)
 
 /*
  * Take @hw off its engine and start the next job if @hw was running.
- * Called with the engine's lock held. Returns false if @hw was not on the
- * engine (already completed, or never started).
+ * Returns false if @hw was not on the engine (already completed or
+ * stopped, or never started): then it is someone else's to signal.
  */
 static bool vgpu_hw_job_take(struct vgpu_hw_job *hw)
 {
 	struct vgpu_engine *engine = hw->engine;
+	unsigned long flags;
 	bool was_head;
 
-	lockdep_assert_held(&engine->lock);
-	if (list_empty(&hw->link))
+	spin_lock_irqsave(&engine->lock, flags);
+	if (list_empty(&hw->link)) {
+		spin_unlock_irqrestore(&engine->lock, flags);
 		return false;
+	}
 	was_head = engine->jobs.next == &hw->link;
 	list_del_init(&hw->link);
 	if (was_head && !list_empty(&engine->jobs))
 		vgpu_hw_job_arm(list_first_entry(&engine->jobs,
 						 struct vgpu_hw_job, link));
+	spin_unlock_irqrestore(&engine->lock, flags);
 	return true;
 }
 
+/**
+ * vgpu_hw_job_stop() - take a job off its engine with an error
+ * @hw: the job's hardware state
+ * @error: what its fence signals
+ *
+ * Context: Any context.
+ * Return: true if the job was on the engine and its fence now signalled
+ * @error, false if it had completed (or never started).
+ */
+bool vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error)
+{
+	/* a timer still armed finds the job taken and does nothing */
+	if (!vgpu_hw_job_take(hw))
+		return false;
+	hw->signal(hw->fence, error);
+	return true;
+}
+
+/* The completion interrupt: the job leaves the engine without an error. */
 static enum hrtimer_restart vgpu_hw_job_done(struct hrtimer *timer)
 {
-	struct vgpu_hw_job *hw = container_of(timer, struct vgpu_hw_job, timer);
-	unsigned long flags;
-	bool done;
-
-	spin_lock_irqsave(&hw->engine->lock, flags);
-	done = vgpu_hw_job_take(hw);
-	spin_unlock_irqrestore(&hw->engine->lock, flags);
-	if (done)
-		hw->signal(hw->fence, 0);
+	vgpu_hw_job_stop(container_of(timer, struct vgpu_hw_job, timer), 0);
 	return HRTIMER_NORESTART;
 }
 
@@ -145,29 +160,6 @@ void vgpu_hw_job_start(struct vgpu_hw_job *hw, struct dma_fence *fence,
 }
 
 /**
- * vgpu_hw_job_stop() - take a job off its engine with an error
- * @hw: the job's hardware state
- * @error: what its fence signals
- *
- * Context: Any context.
- * Return: true if the job was on the engine and its fence now signalled
- * @error, false if it had completed (or never started).
- */
-bool vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error)
-{
-	unsigned long flags;
-	bool taken;
-
-	spin_lock_irqsave(&hw->engine->lock, flags);
-	taken = vgpu_hw_job_take(hw);
-	spin_unlock_irqrestore(&hw->engine->lock, flags);
-	/* a timer still armed finds the job taken and does nothing */
-	if (taken)
-		hw->signal(hw->fence, error);
-	return taken;
-}
-
-/**
  * vgpu_hw_job_fini() - release a job's hardware state
  * @hw: the job's hardware state
  *
@@ -178,12 +170,8 @@ bool vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error)
  */
 void vgpu_hw_job_fini(struct vgpu_hw_job *hw)
 {
-	unsigned long flags;
-
 	hrtimer_cancel(&hw->timer);
-	spin_lock_irqsave(&hw->engine->lock, flags);
 	vgpu_hw_job_take(hw);
-	spin_unlock_irqrestore(&hw->engine->lock, flags);
 	vgpu_engine_put(hw->engine);
 	dma_fence_put(hw->fence);
 	hw->fence = NULL;
