@@ -136,6 +136,8 @@ struct vgpu_job_desc {
 	unsigned int num_deps;
 };
 
+void vgpu_job_desc_put_deps(struct vgpu_job_desc *desc, unsigned int from);
+
 struct vgpu_queue;
 
 /**

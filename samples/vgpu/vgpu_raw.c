@@ -252,8 +252,7 @@ static struct dma_fence *vgpu_raw_submit(struct vgpu_queue *q,
 err_free:
 	kfree(job);
 err_put_deps:
-	for (; i < desc->num_deps; i++)
-		dma_fence_put(desc->deps[i]);
+	vgpu_job_desc_put_deps(desc, i);
 	return ERR_PTR(ret);
 }
 

@@ -191,8 +191,7 @@ static struct dma_fence *vgpu_shim_submit(struct vgpu_queue *q,
 	return dshim_job_submit(job);
 
 err_put_deps:
-	for (; i < desc->num_deps; i++)
-		dma_fence_put(desc->deps[i]);
+	vgpu_job_desc_put_deps(desc, i);
 	return ERR_PTR(ret);
 }
 

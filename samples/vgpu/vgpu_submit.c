@@ -40,6 +40,21 @@
 
 #include "vgpu_drv.h"
 
+/**
+ * vgpu_job_desc_put_deps() - drop the dependencies a job did not consume
+ * @desc: the job's description
+ * @from: the first one not consumed
+ *
+ * For the submit ioctl's and the back ends' error paths.
+ *
+ * Context: Any context.
+ */
+void vgpu_job_desc_put_deps(struct vgpu_job_desc *desc, unsigned int from)
+{
+	for (; from < desc->num_deps; from++)
+		dma_fence_put(desc->deps[from]);
+}
+
 /* Fill @desc's dependencies from the in-fence arrays. */
 static int vgpu_submit_in_fences(struct drm_file *file,
 				 const struct drm_vgpu_submit *args,
@@ -108,7 +123,6 @@ int vgpu_ioctl_submit(struct drm_device *drm, void *data,
 	struct dma_fence *fence;
 	struct vgpu_queue *q;
 	int out_fd = -1;
-	unsigned int i;
 	int ret;
 
 	args->out_sync_file = -1;
@@ -184,8 +198,7 @@ int vgpu_ioctl_submit(struct drm_device *drm, void *data,
 	goto out_put_fd;
 
 out_put_deps:
-	for (i = 0; i < desc.num_deps; i++)
-		dma_fence_put(desc.deps[i]);
+	vgpu_job_desc_put_deps(&desc, 0);
 out_put_fd:
 	if (out_fd >= 0)
 		put_unused_fd(out_fd);
