@@ -76,6 +76,16 @@ static int xioctl(int fd, unsigned long req, void *arg)
 	return ret;
 }
 
+/* An ioctl that must succeed: exit 2 (a client error for the test) if not. */
+#define must_ioctl(fd, req, arg) must_ioctl_named(fd, req, arg, #req)
+
+static void must_ioctl_named(int fd, unsigned long req, void *arg,
+			     const char *name)
+{
+	if (xioctl(fd, req, arg))
+		die(2, "%s: %s", name, strerror(errno));
+}
+
 static int open_node(void)
 {
 	struct drm_vgpu_info info = {};
@@ -96,8 +106,7 @@ static __u32 queue_create(int fd)
 {
 	struct drm_vgpu_queue_create qc = {};
 
-	if (xioctl(fd, DRM_IOCTL_VGPU_QUEUE_CREATE, &qc))
-		die(2, "QUEUE_CREATE: %s", strerror(errno));
+	must_ioctl(fd, DRM_IOCTL_VGPU_QUEUE_CREATE, &qc);
 	return qc.queue_id;
 }
 
@@ -105,8 +114,7 @@ static __u32 bo_create(int fd, __u64 size)
 {
 	struct drm_vgpu_bo_create bc = { .size = size };
 
-	if (xioctl(fd, DRM_IOCTL_VGPU_BO_CREATE, &bc))
-		die(2, "BO_CREATE: %s", strerror(errno));
+	must_ioctl(fd, DRM_IOCTL_VGPU_BO_CREATE, &bc);
 	return bc.handle;
 }
 
@@ -114,8 +122,7 @@ static int bo_export(int fd, __u32 handle)
 {
 	struct drm_prime_handle ph = { .handle = handle, .flags = DRM_CLOEXEC };
 
-	if (xioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph))
-		die(2, "PRIME_HANDLE_TO_FD: %s", strerror(errno));
+	must_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph);
 	return ph.fd;
 }
 
@@ -123,8 +130,7 @@ static __u32 syncobj_create(int fd)
 {
 	struct drm_syncobj_create sc = {};
 
-	if (xioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &sc))
-		die(2, "SYNCOBJ_CREATE: %s", strerror(errno));
+	must_ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &sc);
 	return sc.handle;
 }
 
@@ -232,8 +238,7 @@ static int run(const char *keeper, long max_jobs, unsigned int seed)
 		s.out_syncobj = syncobj;
 		if (rand() % 4 == 0)
 			s.bo_handle = bo;
-		if (xioctl(fd, DRM_IOCTL_VGPU_SUBMIT, &s))
-			die(2, "SUBMIT: %s", strerror(errno));
+		must_ioctl(fd, DRM_IOCTL_VGPU_SUBMIT, &s);
 
 		/* throttle on the oldest fence, then hand it over or close it */
 		if (ring[slot] >= 0) {
@@ -250,8 +255,7 @@ static int run(const char *keeper, long max_jobs, unsigned int seed)
 		if (rand() % 128 == 0) {
 			struct drm_vgpu_queue_destroy qd = { .queue_id = queues[i] };
 
-			if (xioctl(fd, DRM_IOCTL_VGPU_QUEUE_DESTROY, &qd))
-				die(2, "QUEUE_DESTROY: %s", strerror(errno));
+			must_ioctl(fd, DRM_IOCTL_VGPU_QUEUE_DESTROY, &qd);
 			queues[i] = queue_create(fd);
 		}
 	}
@@ -595,8 +599,7 @@ int main(int argc, char **argv)
 		struct drm_vgpu_info info = {};
 		int fd = open_node();
 
-		if (xioctl(fd, DRM_IOCTL_VGPU_GET_INFO, &info))
-			die(2, "GET_INFO: %s", strerror(errno));
+		must_ioctl(fd, DRM_IOCTL_VGPU_GET_INFO, &info);
 		printf("uapi %u, %s, max_queues %u, max_in_fences %u, timeout %u ms\n",
 		       info.uapi_version, info.raw ? "raw drm_sched" : "shim",
 		       info.max_queues, info.max_in_fences, info.timeout_ms);
