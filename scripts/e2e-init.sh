@@ -43,10 +43,8 @@ rcs=$scratch/rc
 
 say() { echo "e2e: $*"; }
 
-# stat NAME FILE: one counter
-stat() { sed -n "s/^$1: //p" "$2"; }
-
-# read_stat NAME FILE: the same into REPLY, without a fork (for the loop)
+# read_stat NAME FILE: one counter (or the mode) into REPLY, 0 if absent;
+# without a fork, as the loop and the final check poll it
 read_stat() {
 	local k v
 	REPLY=0
@@ -79,16 +77,20 @@ if [ ! -c /dev/dri/renderD128 ]; then
 	finish
 fi
 say "$("$client" info)"
-mode=$(stat mode "$vgpu_stats")
+read_stat mode "$vgpu_stats"
+mode=$REPLY
 
 # The uapi bad-input test first, on an idle device: it checks that the
 # counters return to zero.
 "$client" badinput | sed 's/^/e2e: badinput: /'
 
 # the loop's own figures, without the bad-input test's
-base_opened=$(stat files_opened "$vgpu_stats")
-base_queues=$(stat queues_created "$vgpu_stats")
-base_jobs=$(stat jobs_submitted "$vgpu_stats")
+read_stat files_opened "$vgpu_stats"
+base_opened=$REPLY
+read_stat queues_created "$vgpu_stats"
+base_queues=$REPLY
+read_stat jobs_submitted "$vgpu_stats"
+base_jobs=$REPLY
 
 "$client" keeper "$sock" &
 keeper=$!
@@ -176,7 +178,13 @@ if [ "$errors" != 0 ]; then
 		"$(grep -v -x -e 0 -e 124 -e 137 "$rcs" | sort | uniq -c | tr '\n' ' ')"
 fi
 say "loop done: ${ran}s, $batches batches, bufinfo had $bufinfo_lines lines at the end"
-counts="mode=$mode seconds=$ran started=$started killed=$killed term=$by_term kill=$by_kill finished=$finished errors=$errors opened=$(($(stat files_opened "$vgpu_stats") - base_opened)) queues=$(($(stat queues_created "$vgpu_stats") - base_queues)) jobs=$(($(stat jobs_submitted "$vgpu_stats") - base_jobs))"
+read_stat files_opened "$vgpu_stats"
+opened=$((REPLY - base_opened))
+read_stat queues_created "$vgpu_stats"
+queues=$((REPLY - base_queues))
+read_stat jobs_submitted "$vgpu_stats"
+jobs=$((REPLY - base_jobs))
+counts="mode=$mode seconds=$ran started=$started killed=$killed term=$by_term kill=$by_kill finished=$finished errors=$errors opened=$opened queues=$queues jobs=$jobs"
 say "loop $counts"
 
 # Everything is closed now; fences drain (a hanging job takes the

@@ -218,6 +218,13 @@ pass_boot() {
 	BOOT_OUT=$out
 }
 
+# True if the last boot ended with exit 134 right after a complete
+# "reboot: Power down": UML's host process aborting on its way out, not
+# the kernel under test (see pass_judge).
+boot_aborted_after_power_off() {
+	[ "$BOOT_RC" = 134 ] && tail -n 3 "$BOOT_LOG" | grep -q '^reboot: Power down'
+}
+
 # kunit.py's summary of BOOT_LOG, to BOOT_OUT or the terminal.
 show_results() {
 	# (Not >/dev/stdout: that would truncate a log file stdout goes to.)
@@ -260,8 +267,7 @@ pass_judge() {
 	if [ "$BOOT_RC" = 124 ] || [ "$BOOT_RC" = 137 ]; then
 		PASS_PROBLEMS+=("$name: timeout: the kernel was killed after DSHIM_TIMEOUT=$DSHIM_TIMEOUT s")
 		[ "$c" != 0 ] || f=$((f + 1))
-	elif [ "$BOOT_RC" = 134 ] && [ "$c" = 0 ] &&
-		tail -n 3 "$BOOT_LOG" | grep -q '^reboot: Power down'; then
+	elif [ "$c" = 0 ] && boot_aborted_after_power_off; then
 		# The kernel ran every test, was scanned clean and powered off;
 		# then the UML host process aborted while exiting (seen once in
 		# about 30 boots of an unchanged kernel, never reproduced). That
