@@ -155,6 +155,32 @@ static void send_fd(int sock, int fd)
 	sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/*
+ * Receive one fd sent with send_fd(): the fd, -1 for a message without
+ * one, -2 once the peer is gone.
+ */
+static int recv_fd(int sock)
+{
+	char buf[CMSG_SPACE(sizeof(int))], byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = buf,
+		.msg_controllen = sizeof(buf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		return -2;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
 static int connect_keeper(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -296,33 +322,21 @@ static int keeper(const char *path)
 			}
 		}
 		for (i = 1; i <= nconn; i++) {
-			char buf[CMSG_SPACE(sizeof(int))], byte;
-			struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-			struct msghdr msg = {
-				.msg_iov = &iov,
-				.msg_iovlen = 1,
-				.msg_control = buf,
-				.msg_controllen = sizeof(buf),
-			};
-			struct cmsghdr *cmsg;
-			ssize_t r;
+			int fd;
 
 			if (!pfd[i].revents)
 				continue;
-			r = recvmsg(pfd[i].fd, &msg, MSG_CMSG_CLOEXEC);
-			if (r <= 0) {
+			fd = recv_fd(pfd[i].fd);
+			if (fd == -2) {
 				/* the client is gone: its fds stay here */
 				close(pfd[i].fd);
 				pfd[i] = pfd[nconn];
 				nconn--;
 				i--;
-				continue;
-			}
-			cmsg = CMSG_FIRSTHDR(&msg);
-			if (cmsg && cmsg->cmsg_type == SCM_RIGHTS) {
+			} else if (fd >= 0) {
 				if (kept[next] >= 0)
 					close(kept[next]);
-				memcpy(&kept[next], CMSG_DATA(cmsg), sizeof(int));
+				kept[next] = fd;
 				next = (next + 1) % KEEP;
 			}
 		}
