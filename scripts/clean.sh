@@ -5,7 +5,9 @@
 #                           cache; the unpacked tree stays
 #   scripts/clean.sh --all  also remove the unpacked tree and bindgen: the
 #                           whole cache. With KSRC=, the user's tree is
-#                           never removed: its overlay is taken out.
+#                           never removed: its overlay is taken out (and
+#                           the UML host fixes, if this project put them
+#                           there).
 set -euo pipefail
 DSHIM_PROG=clean
 # shellcheck source=scripts/lib.sh
@@ -46,6 +48,9 @@ if [ -n "${KSRC:-}" ]; then
 		[ ! -L "$tree/$f" ] || rm -f "$tree/$f"
 	done
 	rmdir "$tree/drivers/gpu/drm/sched_shim" 2>/dev/null || true
+	# never applied to a KSRC tree, but a tree once unpacked here and
+	# then used as KSRC= may carry them
+	uml_fixes_revert "$tree"
 fi
 msg "removing $DSHIM_CACHE"
 # The lock file goes last: another run waiting on it then starts afresh.

@@ -141,3 +141,67 @@ lock_cache() {
 	fi
 	export DSHIM_LOCKED=1
 }
+
+# --- UML host compatibility -------------------------------------------------
+#
+# scripts/uml-fixes/*.patch fix the test kernel's UML on some hosts; they
+# are not part of the shim (make patches leaves them out). Today one: the
+# backport that lets 6.12's UML run userspace on hosts whose XSTATE is
+# larger than its fixed 2,696-byte buffer (Intel AMX). See its header.
+DSHIM_UML_FIXES=$DSHIM_TOP/scripts/uml-fixes
+# Written into a tree we patched: the names of the patches applied.
+DSHIM_UML_FIXES_MARK=.dshim-uml-fixes
+
+# uml_fixes_apply TREE: apply every UML fix to TREE (a tree this project
+# unpacked itself), idempotently: a fix already in the tree is skipped.
+uml_fixes_apply() {
+	local tree=$1 p name
+	for p in "$DSHIM_UML_FIXES"/*.patch; do
+		[ -f "$p" ] || continue
+		name=${p##*/}
+		if patch -d "$tree" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
+			continue # already applied
+		fi
+		patch -d "$tree" -p1 -N --dry-run -s -f <"$p" >/dev/null 2>&1 ||
+			die "$name does not apply to $tree: remove the tree (make distclean) and run again"
+		patch -d "$tree" -p1 -N -s -f --no-backup-if-mismatch <"$p" >/dev/null ||
+			die "applying $name to $tree failed"
+		grep -qxF "$name" "$tree/$DSHIM_UML_FIXES_MARK" 2>/dev/null ||
+			echo "$name" >>"$tree/$DSHIM_UML_FIXES_MARK"
+		msg "applied the UML host fix $name (not part of the shim; see its header)"
+	done
+}
+
+# uml_fixes_revert TREE: take out what uml_fixes_apply put into TREE.
+uml_fixes_revert() {
+	local tree=$1 name
+	[ -f "$tree/$DSHIM_UML_FIXES_MARK" ] || return 0
+	while read -r name; do
+		[ -f "$DSHIM_UML_FIXES/$name" ] || continue
+		if patch -d "$tree" -p1 -R --dry-run -s -f <"$DSHIM_UML_FIXES/$name" >/dev/null 2>&1; then
+			patch -d "$tree" -p1 -R -s -f --no-backup-if-mismatch <"$DSHIM_UML_FIXES/$name" >/dev/null &&
+				msg "took the UML host fix $name out of $tree"
+		fi
+	done < <(tac "$tree/$DSHIM_UML_FIXES_MARK")
+	rm -f "$tree/$DSHIM_UML_FIXES_MARK"
+}
+
+# uml_fp_buffer TREE: the fixed size in bytes of TREE's UML FP buffer on
+# x86-64, or nothing when its UML sizes it at run time (6.13+, or the fix).
+uml_fp_buffer() {
+	local tree=$1
+	grep -q 'host_fp_size' "$tree/arch/x86/um/os-Linux/registers.c" 2>/dev/null && return 0
+	sed -n 's/^[[:space:]]*DEFINE_LONGS(HOST_FP_SIZE, \([0-9][0-9]*\));.*/\1/p' \
+		"$tree/arch/x86/um/user-offsets.c" 2>/dev/null | head -n 1
+}
+
+# uml_host_check TREE: one warning line when TREE's UML cannot run
+# userspace on this host (a fixed FP buffer smaller than the host's XSTATE).
+uml_host_check() {
+	local tree=$1 fixed host
+	fixed=$(uml_fp_buffer "$tree")
+	[ -n "$fixed" ] || return 0
+	host=$("$(dshim_python)" "$DSHIM_TOP/scripts/host-xstate.py" --check "$fixed" 2>/dev/null) && return 0
+	[ -n "$host" ] || return 0 # could not measure: the preflight boot will tell
+	warn "$tree's UML has a fixed ${fixed}-byte FP buffer but this host's XSTATE is $host bytes (Intel AMX?): its processes will die with 'ptrace set fp regs failed, errno = 14'; apply $DSHIM_UML_FIXES/*.patch to it, or use Linux 6.13 or later"
+}

@@ -82,6 +82,9 @@ if ! [ -f "$tree/.dshim-pristine" ] || ! "${G[@]}" rev-parse -q --verify base >/
 	"${G[@]}" branch -f base
 	touch "$tree/.dshim-pristine"
 fi
+# The test kernel's UML host fixes (scripts/uml-fixes/), outside git and
+# so never in the series: the base commit tracks only the TOUCHED files.
+uml_fixes_apply "$tree"
 # The project's Rust files and where the series puts each in the tree,
 # "SOURCE DESTINATION" per line: the kernel crate's module and helpers
 # under rust/, the mock driver (rust/Kbuild, rust/*.rs) next to the C

@@ -6,7 +6,9 @@
 # Without KSRC: unpack Debian's /usr/src/linux-source-6.12.tar.xz into
 # $DSHIM_CACHE/linux-source-6.12 (once; an interrupted unpack is detected
 # and redone). With KSRC=/path: check that it is a clean 6.12+ tree.
-# Then, idempotently:
+# The unpacked tree gets the UML host fixes (scripts/uml-fixes/, see
+# lib.sh); a KSRC tree is only checked for the need of them. Then,
+# idempotently:
 #
 #   drivers/gpu/drm/sched_shim/{Kconfig,Kbuild,c-shim,kunit,rust,samples}
 #                                                            -> project
@@ -161,9 +163,12 @@ lock_cache
 
 if [ -n "${KSRC:-}" ]; then
 	validate_tree "$tree"
+	# your tree is never patched: only said when its UML will fail here
+	uml_host_check "$tree"
 else
 	unpack_tree "$tree"
 	validate_tree "$tree"
+	uml_fixes_apply "$tree"
 fi
 overlay "$tree"
 msg "kernel tree ready: $tree"
