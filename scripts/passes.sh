@@ -176,11 +176,13 @@ pass_build() {
 # uml_boot NAME LOG TIMEOUT INIT ARG...: boot build-NAME's kernel once,
 # with INIT as PID 1 (root = the host's / via hostfs, read-only) and the
 # kernel arguments ARG... after the common ones; its console goes to LOG.
-# Sets BOOT_LOG and BOOT_RC.
+# Sets BOOT_LOG and BOOT_RC. Its first boot in this run is preceded by
+# uml_preflight.
 uml_boot() {
 	local name=$1 log=$2 timeout=$3 init=$4 bd=$DSHIM_CACHE/build-$1 rc=0 t0
 	local -a kargs=()
 	shift 4
+	uml_preflight "$name"
 	read -ra kargs <<<"$DSHIM_KERNEL_ARGS"
 	case $DSHIM_SCRIPTS$DSHIM_CACHE in
 	*[[:space:]]*) die "the project path '$DSHIM_TOP' or DSHIM_CACHE '$DSHIM_CACHE' contains whitespace; the test kernel's command line cannot take it" ;;
@@ -200,6 +202,35 @@ uml_boot() {
 	fi
 	msg "$name: boot finished in $(elapsed "$t0") (exit $rc); kernel log: $BOOT_LOG"
 	BOOT_RC=$rc
+}
+
+# Kernels (build names) whose preflight boot ran in this process.
+UML_PREFLIGHT_DONE=' '
+
+# uml_preflight NAME: before the first boot of build-NAME's kernel in this
+# run, boot it once into a trivial userspace command (scripts/uml-init.sh
+# with DSHIM_PREFLIGHT=1: it says so and powers off, in a few seconds).
+# When the host will not run UML's userspace, stop the run here with the
+# cause in one message, instead of a panic buried in every kernel log.
+uml_preflight() {
+	local name=$1 log=$DSHIM_LOGS/$1-preflight.log tree fixed host errno
+	case $UML_PREFLIGHT_DONE in *" $name "*) return 0 ;; esac
+	UML_PREFLIGHT_DONE+="$name " # uml_boot below must not come back here
+	msg "$name: preflight: can this host run the test kernel's userspace?"
+	uml_boot "$name" "$log" "${DSHIM_PREFLIGHT_TIMEOUT:-120}" \
+		"$DSHIM_SCRIPTS/uml-init.sh" kunit.enable=0 DSHIM_PREFLIGHT=1
+	if tr -d '\r' <"$log" | grep -qx 'dshim: preflight: userspace runs'; then
+		return 0
+	fi
+	tree=$(readlink -f "$DSHIM_CACHE/build-$name/source" 2>/dev/null || dshim_tree)
+	fixed=$(uml_fp_buffer "$tree")
+	host=$("$PYTHON" "$DSHIM_SCRIPTS/host-xstate.py" 2>/dev/null || true)
+	errno=$(tr -d '\r' <"$log" | sed -n 's/.* - ptrace set fp regs failed, errno = \([0-9]*\)$/\1/p' | head -n 1)
+	tr -d '\r' <"$log" | tail -n 12 | sed 's/^/    /'
+	if [ -n "$errno" ]; then
+		die "preflight: this host refuses the test kernel's userspace, not a failure of the shim: the UML in $tree moves its processes' FP state in a ${fixed:-?}-byte buffer, the host's XSTATE is ${host:-?} bytes, and PTRACE_SETREGSET fails with errno $errno (14 = EFAULT: the host takes exactly its own size). Debian's tree gets scripts/uml-fixes/ applied by 'make tree'; a KSRC= tree needs them, or Linux 6.13+ (see 'Host requirements' in README.rst). Log: $log"
+	fi
+	die "preflight: the test kernel did not reach userspace (kernel exit $BOOT_RC; host XSTATE ${host:-?} bytes, UML FP buffer ${fixed:-sized at run time}); see the lines above and $log"
 }
 
 # pass_boot NAME GLOB INDEX [FILE]: boot once with a suite glob; sets
