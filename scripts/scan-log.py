@@ -18,6 +18,11 @@ console log goes through this scanner. It fails (exit 1) on:
   - kmemleak: "unreferenced object" and "new suspected memory leaks";
   - hung tasks ("INFO: task ... blocked for more than") and RCU stalls;
   - UBSAN reports;
+  - the host refusing UML's userspace ("ptrace set fp regs failed", the
+    XSTATE size mismatch of Intel AMX hosts, see scripts/host-xstate.py;
+    category "host"), and init dying ("Attempted to kill init", category
+    "init exited"): categories of their own, with a hint, so that a host
+    problem never reads as a failure of the kernel under test;
   - WARN() splats ("WARNING: CPU: n PID: n at file:line") whose block, up
     to its "---[ end trace" line, names project code: a path containing
     sched_shim/ or a symbol starting with dshim_ or vgpu_, or that come from the
@@ -59,6 +64,13 @@ SUSPECTED = re.compile(r'kmemleak: \d+ new suspected memory leaks')
 
 # (category, regex on the message with its printk prefix removed)
 ALWAYS = [
+    # UML's host side: the host kernel refused a ptrace request of UML's
+    # process switch ("userspace - ptrace set fp regs failed, errno = 14")
+    ('host', re.compile(r'^\S+ - ptrace (?:set|get) (?:fp )?regs failed')),
+    ('host', re.compile(r'get_fp_registers failed, errno')),
+    # PID 1 exited or died (UML's userspace failing, or the init script
+    # itself); before the generic panic, whose headline it also is
+    ('init exited', re.compile(r'Attempted to kill init!')),
     ('KASAN', re.compile(r'^BUG: KASAN: ')),
     ('BUG', re.compile(r'^BUG: ')),
     ('kernel BUG', re.compile(r'kernel BUG at ')),
@@ -74,6 +86,14 @@ ALWAYS = [
     ('lockdep', re.compile(r'^INFO: trying to register non-static key')),
     ('lockdep', re.compile(r'DEBUG_LOCKS_WARN_ON\(')),
 ]
+
+# What the reader of such a finding should know first.
+HINTS = {
+    'host': 'the host refused UML, not a bug of the kernel under test: '
+            'see "Host requirements" in README.rst and scripts/host-xstate.py',
+    'init exited': 'PID 1 of the test kernel died: after a "host" finding, '
+                   'that is its consequence; alone, the init script failed',
+}
 
 MAX_CONTEXT = 60
 
@@ -225,6 +245,8 @@ def main(argv):
             print(f'scan-log: {f.category} at {path}:{f.lineno}:')
             for line in f.lines:
                 print(f'    {line}')
+            if f.category in HINTS:
+                print(f'    ({HINTS[f.category]})')
         if findings:
             print(f'scan-log: {len(findings)} splat(s) in {path}')
     return 1 if total else 0
