@@ -4,16 +4,20 @@
 # Run every test: the log scanner's self-test, then the KUnit suites in a
 # UML kernel built with gcc (the C pass), the end-to-end test on the same
 # kernel (the e2e pass: the vgpu driver, the uapi bad-input test and the
-# kill loop, scripts/e2e.sh) and the KUnit suites in a kernel built with
-# LLVM + Rust (the Rust pass). Installs and prepares what is missing first.
+# kill loop, scripts/e2e.sh), the same shorter on this host made to look
+# like an Intel AMX one (the amx pass, scripts/fake-xstate.c) and the
+# KUnit suites in a kernel built with LLVM + Rust (the Rust pass).
+# Installs and prepares what is missing first; each kernel's first boot is
+# preceded by a preflight boot (scripts/passes.sh: uml_preflight).
 #
-# Environment: PASS=all|c|e2e|rust, DSHIM_E2E_SECONDS (default 25),
+# Environment: PASS=all|c|e2e|amx|rust, DSHIM_E2E_SECONDS (default 25),
+# DSHIM_AMX_SECONDS (default 10), DSHIM_FAKE_XSTATE (default 11008),
 # DSHIM_E2E_MIN_KILLED (default 100), SUITES=glob (KUnit suite glob, replaces
 # the defaults dshim* / rust_doctests_kernel + dshim_rust*), KSRC, JOBS,
 # DSHIM_CACHE, DSHIM_TIMEOUT (seconds per boot, default 600),
 # DSHIM_ALLOW_SKIP=1 (count skipped cases as passed, not failed).
 #
-# Prints "c: N passed, M failed", "e2e: ...", "rust: ..." and finally
+# Prints "c: N passed, M failed", "e2e: ...", "amx: ...", "rust: ..." and finally
 # "N passed, M failed" for everything; exits non-zero on any failed or
 # skipped case, crash, timeout, build failure or kernel debug splat.
 set -euo pipefail
@@ -27,9 +31,9 @@ DSHIM_PROG=check
 
 PASS=${PASS:-all}
 case $PASS in
-all) passes=(c e2e rust) ;;
-c | e2e | rust) passes=("$PASS") ;;
-*) die "PASS=$PASS: expected all, c, e2e or rust" ;;
+all) passes=(c e2e amx rust) ;;
+c | e2e | amx | rust) passes=("$PASS") ;;
+*) die "PASS=$PASS: expected all, c, e2e, amx or rust" ;;
 esac
 
 t_start=$(date +%s)
@@ -64,10 +68,10 @@ summary+=("scanner: $sp passed, $sf failed")
 for p in "${passes[@]}"; do
 	echo
 	msg "=== $p pass ==="
-	if [ "$p" = e2e ]; then
+	if [ "$p" = e2e ] || [ "$p" = amx ]; then
 		# SUITES picks KUnit suites: the e2e test has none
 		[ -z "${SUITES:-}" ] || continue
-		e2e_pass
+		if [ "$p" = e2e ]; then e2e_pass; else e2e_amx_pass; fi
 	else
 		pass_run "$p"
 	fi

@@ -173,16 +173,36 @@ pass_build() {
 	PASS_BUILT+=" $name"
 }
 
+# fake_xstate_lib: the path of scripts/fake-xstate.c built as an
+# LD_PRELOAD library (once, into the cache).
+fake_xstate_lib() {
+	local so=$DSHIM_CACHE/fake-xstate.so src=$DSHIM_SCRIPTS/fake-xstate.c
+	if [ ! -f "$so" ] || [ "$src" -nt "$so" ]; then
+		gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$so.tmp" "$src" -ldl ||
+			die "building $src failed"
+		mv -f "$so.tmp" "$so"
+	fi
+	echo "$so"
+}
+
 # uml_boot NAME LOG TIMEOUT INIT ARG...: boot build-NAME's kernel once,
 # with INIT as PID 1 (root = the host's / via hostfs, read-only) and the
 # kernel arguments ARG... after the common ones; its console goes to LOG.
-# Sets BOOT_LOG and BOOT_RC. Its first boot in this run is preceded by
-# uml_preflight.
+# Sets BOOT_LOG and BOOT_RC. With UML_FAKE_XSTATE=BYTES, the kernel runs
+# on this host made to look like one with a BYTES-byte XSTATE; without,
+# its first boot in this run is preceded by uml_preflight.
 uml_boot() {
 	local name=$1 log=$2 timeout=$3 init=$4 bd=$DSHIM_CACHE/build-$1 rc=0 t0
 	local -a kargs=()
 	shift 4
-	uml_preflight "$name"
+	local -a env=()
+	if [ -n "${UML_FAKE_XSTATE:-}" ]; then
+		# a bigger host, emulated (scripts/fake-xstate.c); the preflight
+		# is then the test itself
+		env=(env "LD_PRELOAD=$(fake_xstate_lib)" "DSHIM_FAKE_XSTATE=$UML_FAKE_XSTATE")
+	else
+		uml_preflight "$name"
+	fi
 	read -ra kargs <<<"$DSHIM_KERNEL_ARGS"
 	case $DSHIM_SCRIPTS$DSHIM_CACHE in
 	*[[:space:]]*) die "the project path '$DSHIM_TOP' or DSHIM_CACHE '$DSHIM_CACHE' contains whitespace; the test kernel's command line cannot take it" ;;
@@ -195,7 +215,7 @@ uml_boot() {
 	t0=$(date +%s)
 	# SIGKILL, not SIGTERM: UML's orderly shutdown from a signal, in the
 	# middle of a test, prints lockdep/RCU splats of its own.
-	(cd "$bd" && exec timeout -s KILL "$timeout" ./linux "${kargs[@]}") \
+	(cd "$bd" && exec "${env[@]}" timeout -s KILL "$timeout" ./linux "${kargs[@]}") \
 		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "dshim: the kernel did not finish within $timeout s: killed" >>"$BOOT_LOG"
