@@ -149,41 +149,66 @@ lock_cache() {
 # backport that lets 6.12's UML run userspace on hosts whose XSTATE is
 # larger than its fixed 2,696-byte buffer (Intel AMX). See its header.
 DSHIM_UML_FIXES=$DSHIM_TOP/scripts/uml-fixes
-# Written into a tree we patched: the names of the patches applied.
+# In a tree we patched: a copy of each patch applied, so that a changed
+# patch can be taken out again before its new version goes in.
 DSHIM_UML_FIXES_MARK=.dshim-uml-fixes
 
+# uml_patch TREE OPTION PATCH: patch -p1 with OPTION (-N, or -R to take
+# it out), all or nothing: a dry run first.
+uml_patch() {
+	patch -d "$1" -p1 "$2" --dry-run -s -f <"$3" >/dev/null 2>&1 &&
+		patch -d "$1" -p1 "$2" -s -f --no-backup-if-mismatch <"$3" >/dev/null 2>&1
+}
+
 # uml_fixes_apply TREE: apply every UML fix to TREE (a tree this project
-# unpacked itself), idempotently: a fix already in the tree is skipped.
+# unpacked itself), idempotently. A fix already in is left alone; an
+# older version of it is taken out first. One that does not apply (a
+# future linux-source-6.12 that has it, or conflicts) is said and
+# skipped: the tree's UML is then checked like a KSRC tree's.
 uml_fixes_apply() {
-	local tree=$1 p name
+	local tree=$1 p name copy
 	for p in "$DSHIM_UML_FIXES"/*.patch; do
 		[ -f "$p" ] || continue
 		name=${p##*/}
-		if patch -d "$tree" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
-			continue # already applied
+		copy=$tree/$DSHIM_UML_FIXES_MARK/$name
+		if [ -f "$copy" ]; then
+			cmp -s "$copy" "$p" && continue
+			if ! uml_patch "$tree" -R "$copy"; then
+				warn "the UML host fix $name changed, and its old version does not come out of $tree cleanly: make distclean, then run again"
+				continue
+			fi
+			rm -f "$copy"
+			msg "took the old version of the UML host fix $name out of $tree"
+		elif patch -d "$tree" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
+			# in, but not by us (or before we kept copies)
+			mkdir -p "${copy%/*}"
+			cp "$p" "$copy"
+			continue
 		fi
-		patch -d "$tree" -p1 -N --dry-run -s -f <"$p" >/dev/null 2>&1 ||
-			die "$name does not apply to $tree: remove the tree (make distclean) and run again"
-		patch -d "$tree" -p1 -N -s -f --no-backup-if-mismatch <"$p" >/dev/null ||
-			die "applying $name to $tree failed"
-		grep -qxF "$name" "$tree/$DSHIM_UML_FIXES_MARK" 2>/dev/null ||
-			echo "$name" >>"$tree/$DSHIM_UML_FIXES_MARK"
-		msg "applied the UML host fix $name (not part of the shim; see its header)"
+		if uml_patch "$tree" -N "$p"; then
+			mkdir -p "${copy%/*}"
+			cp "$p" "$copy"
+			msg "applied the UML host fix $name (not part of the shim; see its header)"
+		else
+			warn "the UML host fix $name does not apply to $tree: its UML stays as it is"
+			uml_host_check "$tree"
+		fi
 	done
 }
 
 # uml_fixes_revert TREE: take out what uml_fixes_apply put into TREE.
 uml_fixes_revert() {
-	local tree=$1 name
-	[ -f "$tree/$DSHIM_UML_FIXES_MARK" ] || return 0
-	while read -r name; do
-		[ -f "$DSHIM_UML_FIXES/$name" ] || continue
-		if patch -d "$tree" -p1 -R --dry-run -s -f <"$DSHIM_UML_FIXES/$name" >/dev/null 2>&1; then
-			patch -d "$tree" -p1 -R -s -f --no-backup-if-mismatch <"$DSHIM_UML_FIXES/$name" >/dev/null &&
-				msg "took the UML host fix $name out of $tree"
+	local tree=$1 copy
+	[ -d "$tree/$DSHIM_UML_FIXES_MARK" ] || return 0
+	while IFS= read -r copy; do
+		if uml_patch "$tree" -R "$copy"; then
+			msg "took the UML host fix ${copy##*/} out of $tree"
+			rm -f "$copy"
+		else
+			warn "the UML host fix ${copy##*/} does not come out of $tree cleanly: left in (its copy: $copy)"
 		fi
-	done < <(tac "$tree/$DSHIM_UML_FIXES_MARK")
-	rm -f "$tree/$DSHIM_UML_FIXES_MARK"
+	done < <(find "$tree/$DSHIM_UML_FIXES_MARK" -name '*.patch' | sort -r)
+	rmdir "$tree/$DSHIM_UML_FIXES_MARK" 2>/dev/null || true
 }
 
 # uml_fp_buffer TREE: the fixed size in bytes of TREE's UML FP buffer on
@@ -192,7 +217,7 @@ uml_fp_buffer() {
 	local tree=$1
 	grep -q 'host_fp_size' "$tree/arch/x86/um/os-Linux/registers.c" 2>/dev/null && return 0
 	sed -n 's/^[[:space:]]*DEFINE_LONGS(HOST_FP_SIZE, \([0-9][0-9]*\));.*/\1/p' \
-		"$tree/arch/x86/um/user-offsets.c" 2>/dev/null | head -n 1
+		"$tree/arch/x86/um/user-offsets.c" 2>/dev/null | head -n 1 || true
 }
 
 # uml_host_check TREE: one warning line when TREE's UML cannot run
