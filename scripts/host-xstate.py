@@ -51,6 +51,7 @@ def xstate_size():
     try:
         _, status = os.waitpid(pid, os.WUNTRACED)
         if not os.WIFSTOPPED(status):
+            pid = 0  # gone already
             raise OSError('the ptrace child did not stop (is ptrace allowed here?)')
         buf = ctypes.create_string_buffer(1 << 20)
         iov = IoVec(ctypes.cast(buf, ctypes.c_void_p), len(buf))
@@ -62,8 +63,9 @@ def xstate_size():
             raise OSError(err, 'PTRACE_GETREGSET NT_X86_XSTATE: ' + os.strerror(err))
         return iov.len
     finally:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 def main(argv):
