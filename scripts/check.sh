@@ -11,7 +11,8 @@
 # preceded by a preflight boot (scripts/passes.sh: uml_preflight).
 #
 # Environment: PASS=all|c|e2e|amx|rust, DSHIM_E2E_SECONDS (default 25),
-# DSHIM_AMX_SECONDS (default 10), DSHIM_FAKE_XSTATE (default 11008),
+# DSHIM_AMX_SECONDS (default 10), DSHIM_AMX_MIN_KILLED (default 20),
+# DSHIM_FAKE_XSTATE (default 11008), DSHIM_PREFLIGHT_TIMEOUT (default 120),
 # DSHIM_E2E_MIN_KILLED (default 100), SUITES=glob (KUnit suite glob, replaces
 # the defaults dshim* / rust_doctests_kernel + dshim_rust*), KSRC, JOBS,
 # DSHIM_CACHE, DSHIM_TIMEOUT (seconds per boot, default 600),

@@ -22,7 +22,11 @@
  * with an FP area of the fake size, on a host that has none.
  *
  * Only a smaller real host can be made to look bigger: when the real
- * XSTATE is at least the fake size, every call goes through unchanged.
+ * XSTATE is at least the fake size, or there is none (no XSAVE: UML then
+ * uses another regset), every call goes through unchanged. Not emulated:
+ * the EINVAL for a length that is not a multiple of 8, and the feature
+ * mask in the state's software-reserved bytes (the real one); UML
+ * depends on neither.
  *
  * Built and used by scripts/passes.sh (the host-compatibility boots of
  * make check); not part of the shim.
@@ -42,7 +46,8 @@
 #define NT_X86_XSTATE 0x202
 #endif
 
-typedef long (*ptrace_fn)(enum __ptrace_request, pid_t, void *, void *);
+/* glibc's ptrace() is variadic: call it as such */
+typedef long (*ptrace_fn)(enum __ptrace_request, ...);
 
 static ptrace_fn real_ptrace;
 static size_t fake_size;	/* what the tracer is shown */
@@ -73,12 +78,17 @@ static long xstate_regset(enum __ptrace_request req, pid_t pid,
 	long ret;
 
 	if (!real_size) {
-		if (learn_real_size(pid))
-			return -1;
-		/* one line in the boot log, the proof the emulation ran */
-		fprintf(stderr, "fake-xstate: XSTATE shown as %zu bytes, real %zu%s\n",
-			fake_size, real_size,
-			real_size >= fake_size ? ": nothing to fake" : "");
+		if (learn_real_size(pid)) {
+			if (errno != ENODEV)	/* ENODEV: no XSAVE at all */
+				return -1;
+			fprintf(stderr, "fake-xstate: this host has no XSTATE: nothing to fake\n");
+			real_size = (size_t)-1;
+		} else {
+			/* one line in the boot log: the proof it ran */
+			fprintf(stderr, "fake-xstate: XSTATE shown as %zu bytes, real %zu%s\n",
+				fake_size, real_size,
+				real_size >= fake_size ? ": nothing to fake" : "");
+		}
 	}
 	if (real_size >= fake_size)	/* nothing to fake */
 		return real_ptrace(req, pid, (void *)NT_X86_XSTATE, iov);
@@ -118,7 +128,7 @@ long ptrace(enum __ptrace_request req, ...)
 		const char *s = getenv("DSHIM_FAKE_XSTATE");
 
 		real_ptrace = (ptrace_fn)dlsym(RTLD_NEXT, "ptrace");
-		fake_size = s ? strtoul(s, NULL, 0) : 11008;
+		fake_size = s ? strtoul(s, NULL, 10) : 11008;
 	}
 	if ((req == PTRACE_GETREGSET || req == PTRACE_SETREGSET) &&
 	    (unsigned long)addr == NT_X86_XSTATE && data)
