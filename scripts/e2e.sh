@@ -142,18 +142,30 @@ e2e_judge() {
 # shellcheck disable=SC2034 # PASS_*: results for check.sh
 e2e_pass() {
 	local secs=${DSHIM_E2E_SECONDS:-25} min=${DSHIM_E2E_MIN_KILLED:-100}
+	e2e_pass_ready e2e || return 0
+	e2e_boot c shim "$secs"
+	e2e_judge "$secs" "$min" 1
+	e2e_pass_results
+}
+
+# e2e_pass_ready NAME: start pass NAME's PASS_* afresh, build the C pass's
+# kernel (unless the C pass did) and the client; false, with the pass
+# failed, if either does not build.
+e2e_pass_ready() {
 	PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=1 PASS_PROBLEMS=() PASS_LOGS=()
 	if [[ " $PASS_BUILT " != *" c "* ]] && ! pass_build c "$(dshim_tree)"; then
 		PASS_FAILED=1
-		return
+		return 1
 	fi
 	if ! e2e_client; then
-		PASS_PROBLEMS+=("e2e: the client does not build (log: $DSHIM_LOGS/e2e-client-build.log)")
+		PASS_PROBLEMS+=("$1: the client does not build (log: $DSHIM_LOGS/e2e-client-build.log)")
 		PASS_FAILED=1
-		return
+		return 1
 	fi
-	e2e_boot c shim "$secs"
-	e2e_judge "$secs" "$min" 1
+}
+
+# e2e_pass_results: the last e2e_judge's results as the pass's PASS_*.
+e2e_pass_results() {
 	PASS_PASSED=$E2E_PASSED PASS_FAILED=$E2E_FAILED
 	PASS_PROBLEMS=("${E2E_PROBLEMS[@]}")
 	PASS_LOGS=("$BOOT_LOG")
@@ -184,15 +196,7 @@ e2e_amx_pass() {
 		PASS_SUITES=0
 		return
 	fi
-	if [[ " $PASS_BUILT " != *" c "* ]] && ! pass_build c "$(dshim_tree)"; then
-		PASS_FAILED=1
-		return
-	fi
-	if ! e2e_client; then
-		PASS_PROBLEMS+=("amx: the client does not build (log: $DSHIM_LOGS/e2e-client-build.log)")
-		PASS_FAILED=1
-		return
-	fi
+	e2e_pass_ready amx || return 0
 	host=$("$PYTHON" "$DSHIM_SCRIPTS/host-xstate.py" || echo '?')
 	msg "amx: this host's XSTATE is $host bytes; the test kernel is shown $size (when that is more)"
 	UML_FAKE_XSTATE=$size e2e_boot c amx "$secs"
@@ -205,7 +209,5 @@ e2e_amx_pass() {
 		E2E_FAILED=$((E2E_FAILED + 1))
 		E2E_PROBLEMS+=("amx: no 'fake-xstate: XSTATE shown as $size bytes' line in $BOOT_LOG: the emulation did not run")
 	fi
-	PASS_PASSED=$E2E_PASSED PASS_FAILED=$E2E_FAILED
-	PASS_PROBLEMS=("${E2E_PROBLEMS[@]}")
-	PASS_LOGS=("$BOOT_LOG")
+	e2e_pass_results
 }
