@@ -204,7 +204,7 @@ static void dshim_job_misuse(struct kunit *test)
 	dshim_stats_read(&after);
 	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 14);
 	KUNIT_EXPECT_EQ(test, kref_read(&dep->refcount), 1);
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 2));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 2));
 	mock_hw_advance(ctx, 1, 0);
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(hung_fence));
 	dma_fence_put(hung_fence);
@@ -241,7 +241,7 @@ static void dshim_job_dependency_same_sched(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
 
 	/* pipelined: the second job runs while the first is on the hw */
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 2));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 2));
 	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(first));
 	KUNIT_EXPECT_EQ(test, mock_hw_advance(ctx, 2, 0), 2);
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(second));
@@ -271,7 +271,7 @@ static void dshim_job_dependency_other_sched(struct kunit *test)
 	second = dshim_job_submit(job);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
 
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
 	msleep(20);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 1);
 	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(second));
@@ -364,16 +364,9 @@ static void dshim_job_timeout_during_run(struct kunit *test)
 	struct mock_ctx *ctx = test->priv;
 	struct dshim_queue *queue = make_queue(test, "slowrun", &mock_ops, 4,
 					       5);
-	struct mock_job *mj = mock_job_alloc(ctx, 0);
-	struct dshim_job *job;
 	struct dma_fence *fence;
 
-	KUNIT_ASSERT_NOT_NULL(test, mj);
-	mj->run_sleep_ms = 50;
-	job = mock_job_wrap(ctx, dshim_queue_entity(queue), mj);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
-	fence = dshim_job_submit(job);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	fence = mock_submit_slow_run(test, ctx, dshim_queue_entity(queue), 0, 50);
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
 	KUNIT_EXPECT_EQ(test, fence->error, 0);
 	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
@@ -395,7 +388,7 @@ static void dshim_job_cancel_on_put(struct kunit *test)
 					MOCK_HANG);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
 	}
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 3));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 3));
 	dshim_queue_put(queue);
 	for (i = 0; i < 3; i++) {
 		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
@@ -416,7 +409,7 @@ static void dshim_job_no_cancel_op(struct kunit *test)
 
 	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
 	dshim_queue_put(queue);
 	msleep(20);
 	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(fence));
@@ -441,7 +434,7 @@ static void dshim_job_kill_queued(struct kunit *test)
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
 	}
 	/* credit limit 1: one job on the hardware, the rest queued */
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
 	dshim_entity_kill(dshim_queue_entity(queue));
 	for (i = 0; i < NJOBS; i++) {
 		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
@@ -473,7 +466,7 @@ static void dshim_job_fences_in_order_after_kill(struct kunit *test)
 					MOCK_HANG);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
 	}
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
 	dshim_queue_kill(queue);
 	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 50), -ETIMEDOUT);
 	for (i = 0; i < NJOBS; i++)
@@ -493,6 +486,31 @@ static void dshim_job_fences_in_order_after_kill(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+/*
+ * The tests' own protocol (issue 14: a teardown-matrix cell failed on four
+ * CPUs): run counts a job on entry and puts it on the mock hardware after,
+ * so a test that waits for &mock_ctx.runs and then advances the hardware
+ * can find nothing there while run, on another CPU, is in between. A run
+ * that sleeps first makes that window wide on one CPU too: waiting with
+ * mock_wait_on_hw() must still find the job on the hardware every time.
+ */
+static void dshim_job_wait_on_hw_slow_run(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "slow-run", &mock_ops, 1, 0);
+	struct dma_fence *fence;
+
+	fence = mock_submit_slow_run(test, ctx, dshim_queue_entity(queue),
+				     MOCK_HANG, 50);
+	KUNIT_ASSERT_TRUE(test, mock_wait_on_hw(ctx, 1));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 1);
+	KUNIT_EXPECT_EQ(test, mock_hw_advance(ctx, 1, 0), 1);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, 0);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
 static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_submit_complete),
 	KUNIT_CASE_PARAM(dshim_job_fence_error, fence_error_gen_params),
@@ -509,6 +527,7 @@ static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_no_cancel_op),
 	KUNIT_CASE(dshim_job_kill_queued),
 	KUNIT_CASE(dshim_job_fences_in_order_after_kill),
+	KUNIT_CASE(dshim_job_wait_on_hw_slow_run),
 	{}
 };
 

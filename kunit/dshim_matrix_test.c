@@ -235,7 +235,7 @@ static void mx_jobs(struct kunit *test, struct mx_run *r)
 		/* credit_limit 1: the second waits for the first to finish */
 		mx_submit(test, r, MOCK_HANG, NULL);
 		mx_submit(test, r, MOCK_HANG, NULL);
-		KUNIT_ASSERT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+		KUNIT_ASSERT_TRUE(test, mock_wait_on_hw(ctx, 1));
 		break;
 	case MX_WAITING:
 		r->dep = dshim_hw_fence_create(ctx->hw_tl);
@@ -244,11 +244,11 @@ static void mx_jobs(struct kunit *test, struct mx_run *r)
 		break;
 	case MX_ON_HW:
 		mx_submit(test, r, MOCK_HANG, NULL);
-		KUNIT_ASSERT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+		KUNIT_ASSERT_TRUE(test, mock_wait_on_hw(ctx, 1));
 		break;
 	case MX_DONE:
 		mx_submit(test, r, MOCK_HANG, NULL);
-		KUNIT_ASSERT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+		KUNIT_ASSERT_TRUE(test, mock_wait_on_hw(ctx, 1));
 		queue_work(r->wq, &r->stall);
 		KUNIT_ASSERT_EQ(test, mock_hw_advance(ctx, 1, 0), 1);
 		KUNIT_ASSERT_TRUE(test, mock_wait_fence(r->fences[0]));

@@ -169,6 +169,8 @@ struct dma_fence *mock_hw_run(struct mock_job *mj)
 
 	spin_lock_irqsave(&ctx->lock, flags);
 	list_add_tail(&mj->link, &ctx->on_hw);
+	/* under the lock: whoever sees the count finds the job listed */
+	atomic_inc(&ctx->hw_starts);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 
 	if (!mj->duration_us)
@@ -361,6 +363,27 @@ struct dma_fence *mock_submit(struct kunit *test, struct mock_ctx *ctx,
 	return dshim_job_submit(job);
 }
 
+/*
+ * Submit a job whose run sleeps @run_sleep_ms before it starts the job on
+ * the hardware; returns its fence (the caller puts it).
+ */
+struct dma_fence *mock_submit_slow_run(struct kunit *test, struct mock_ctx *ctx,
+				       struct dshim_entity *entity,
+				       u32 duration_us, u32 run_sleep_ms)
+{
+	struct mock_job *mj = mock_job_alloc(ctx, duration_us);
+	struct dshim_job *job;
+	struct dma_fence *fence;
+
+	KUNIT_ASSERT_NOT_NULL(test, mj);
+	mj->run_sleep_ms = run_sleep_ms;
+	job = mock_job_wrap(ctx, entity, mj);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	return fence;
+}
+
 /* Complete the first @n jobs on the mock hardware; returns how many. */
 unsigned int mock_hw_advance(struct mock_ctx *ctx, unsigned int n, int error)
 {
@@ -438,6 +461,17 @@ bool mock_wait_atomic(atomic_t *v, int n)
 		usleep_range(200, 500);
 	}
 	return true;
+}
+
+/*
+ * Wait until @n jobs have been put on the mock hardware, so that
+ * mock_hw_advance() finds them. Waiting for &mock_ctx.runs is not enough:
+ * run counts a job on entry, and on another CPU the test can advance
+ * before run has put the job on the hardware.
+ */
+bool mock_wait_on_hw(struct mock_ctx *ctx, int n)
+{
+	return mock_wait_atomic(&ctx->hw_starts, n);
 }
 
 bool mock_wait_fence(struct dma_fence *fence)

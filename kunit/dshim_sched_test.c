@@ -183,21 +183,15 @@ static void dshim_sched_sleeping_run_holds_up_none(struct kunit *test)
 	struct dshim_sched_desc desc = mock_desc(ctx, "sleepy");
 	struct dshim_queue *slow, *fast;
 	struct dma_fence *slow_fence, *fast_fence;
-	struct dshim_job *job;
-	struct mock_job *mj;
 
 	slow = dshim_queue_create(&desc);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(slow));
 	fast = dshim_queue_create(&desc);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fast));
 
-	mj = mock_job_alloc(ctx, 0);
-	KUNIT_ASSERT_NOT_NULL(test, mj);
-	mj->run_sleep_ms = 2000;
-	job = mock_job_wrap(ctx, dshim_queue_entity(slow), mj);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
-	slow_fence = dshim_job_submit(job);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(slow_fence));
+	slow_fence = mock_submit_slow_run(test, ctx, dshim_queue_entity(slow),
+					  0, 2000);
+	/* run entered (and sleeps): the job is not on the hardware yet */
 	KUNIT_ASSERT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
 
 	fast_fence = mock_submit(test, ctx, dshim_queue_entity(fast), 0);
@@ -432,6 +426,7 @@ static void dshim_sched_wait_idle_timeout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dshim_entity_wait_idle(dshim_queue_entity(queue),
 						     0),
 			-ETIMEDOUT);
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
 	mock_hw_advance(ctx, 1, 0);
 	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
 	KUNIT_EXPECT_EQ(test, dshim_entity_wait_idle(dshim_queue_entity(queue),

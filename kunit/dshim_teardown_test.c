@@ -46,7 +46,7 @@ static void dshim_teardown_jobs_on_hw(struct kunit *test)
 		fences[i] = mock_submit(test, ctx, entity, 30000);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
 	}
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, NJOBS));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, NJOBS));
 
 	dshim_entity_put(entity);
 	dshim_sched_put(sched);
@@ -138,7 +138,7 @@ static void dshim_teardown_last_put_in_callback(struct kunit *test)
 		fence = mock_submit(test, ctx, dshim_queue_entity(queue),
 				    c->duration_us);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
-		KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+		KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
 		dshim_queue_kill(queue);
 		dshim_queue_put(queue);
 	} else {
@@ -297,7 +297,7 @@ static void dshim_teardown_fence_callbacks_after_put(struct kunit *test)
 					MOCK_HANG);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
 	}
-	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->runs, NJOBS));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, NJOBS));
 	dshim_queue_put(queue);
 
 	for (i = 0; i < NJOBS; i++) {

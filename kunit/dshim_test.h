@@ -46,7 +46,10 @@ enum mock_where {
  * @lock: protects @on_hw
  * @on_hw: jobs whose hardware fence is not signalled, in run order
  * @created: mock jobs created; @frees must reach it
- * @runs: &dshim_sched_ops.run calls
+ * @runs: &dshim_sched_ops.run calls (counted on entry: the job may not be
+ *	on the hardware yet; wait for @hw_starts before touching it there)
+ * @hw_starts: jobs mock_hw_run() put on the hardware, counted once they
+ *	are on @on_hw
  * @frees: &dshim_sched_ops.free calls
  * @cancels: &dshim_sched_ops.cancel calls
  * @timeouts: &dshim_sched_ops.timedout calls
@@ -64,6 +67,7 @@ struct mock_ctx {
 	struct list_head on_hw;
 	atomic_t created;
 	atomic_t runs;
+	atomic_t hw_starts;
 	atomic_t frees;
 	atomic_t cancels;
 	atomic_t timeouts;
@@ -126,6 +130,9 @@ struct dshim_job *mock_job_create(struct kunit *test, struct mock_ctx *ctx,
 				  struct dshim_entity *entity, u32 duration_us);
 struct dma_fence *mock_submit(struct kunit *test, struct mock_ctx *ctx,
 			      struct dshim_entity *entity, u32 duration_us);
+struct dma_fence *mock_submit_slow_run(struct kunit *test, struct mock_ctx *ctx,
+				       struct dshim_entity *entity,
+				       u32 duration_us, u32 run_sleep_ms);
 
 struct dma_fence *mock_hw_run(struct mock_job *mj);
 void mock_job_complete(struct mock_job *mj, int error);
@@ -141,6 +148,7 @@ bool mock_parked(struct mock_ctx *ctx);
 void mock_drop_refs(struct mock_ctx *ctx);
 
 bool mock_wait_atomic(atomic_t *v, int n);
+bool mock_wait_on_hw(struct mock_ctx *ctx, int n);
 bool mock_wait_fence(struct dma_fence *fence);
 void dshim_test_expect_stats(struct kunit *test,
 			     const struct dshim_stats *want);
