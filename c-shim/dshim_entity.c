@@ -28,7 +28,11 @@
  * The entity's memory lives until its last job is freed. The submit lock
  * orders drm_sched_entity_fini() after every push that started before the
  * kill, so no job is ever pushed to a dead entity (drm_sched would drop it
- * without a free_job call).
+ * without a free_job call). The scheduler's run and free work are paused
+ * around drm_sched_entity_fini(), so that no pick of the entity is in
+ * flight or starts while fini takes it off the run queue: drm_sched would
+ * put it back into the run queue's tree (see dshim_entity_kill_work()).
+ * The scheduler's other entities wait that long.
  */
 
 static void dshim_entity_free_work(struct work_struct *work)
@@ -54,13 +58,31 @@ static void dshim_entity_kill_work(struct work_struct *work)
 {
 	struct dshim_entity *entity =
 		container_of(work, struct dshim_entity, kill_work);
+	struct dshim_sched *sched = entity->sched;
 
 	/* wait out a submit that saw the entity alive: it pushes first */
 	mutex_lock(&entity->submit_lock);
 	mutex_unlock(&entity->submit_lock);
 
+	/*
+	 * A run worker that picked this entity and is inside
+	 * drm_sched_entity_pop_job() puts it back into the run queue's FIFO
+	 * tree when another job is queued behind the one it pops, whatever
+	 * entity->stopped says (drm_sched_rq_update_fifo_locked()). Were that
+	 * to happen after fini took the entity off the run queue, the entity
+	 * would stay linked in the tree after it is freed, and a worker on
+	 * another CPU could pick it and pop its queue while fini's kill pops
+	 * it too. So pause the scheduler's run and free work first: the
+	 * pick in flight ends, then fini takes the entity out for good, and
+	 * no pick happens meanwhile. The other entities of the scheduler
+	 * wait that long.
+	 */
+	mutex_lock(&sched->pause_lock);
+	drm_sched_wqueue_stop(&sched->base);
 	drm_sched_entity_fini(&entity->base);
-	dshim_sched_cancel_hw_jobs(entity->sched, entity);
+	drm_sched_wqueue_start(&sched->base);
+	mutex_unlock(&sched->pause_lock);
+	dshim_sched_cancel_hw_jobs(sched, entity);
 	dshim_entity_unref(entity);
 }
 

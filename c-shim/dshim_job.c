@@ -403,6 +403,22 @@ static int dshim_job_dependency_error(struct dshim_job *job)
 	return 0;
 }
 
+#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
+/* KUnit only: called on the run worker with the job it is about to pop */
+void (*dshim_test_prepare_hook)(struct dshim_job *job);
+
+/* &drm_sched_backend_ops.prepare_job, in KUnit builds only */
+struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
+				    struct drm_sched_entity *s_entity)
+{
+	void (*hook)(struct dshim_job *job) = READ_ONCE(dshim_test_prepare_hook);
+
+	if (hook)
+		hook(to_dshim_job(sched_job));
+	return NULL;
+}
+#endif
+
 /* &drm_sched_backend_ops.run_job */
 struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 {

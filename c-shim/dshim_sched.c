@@ -32,6 +32,10 @@
  */
 
 static const struct drm_sched_backend_ops dshim_backend_ops = {
+#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
+	/* a KUnit hook on the run worker, inside drm_sched_entity_pop_job() */
+	.prepare_job = dshim_job_prepare,
+#endif
 	.run_job = dshim_job_run,
 	.timedout_job = dshim_job_timedout,
 	.free_job = dshim_job_free,
@@ -52,6 +56,7 @@ static void dshim_sched_free_work(struct work_struct *work)
 	 */
 	drm_sched_wqueue_stop(&sched->base);
 	drm_sched_fini(&sched->base);
+	mutex_destroy(&sched->pause_lock);
 	atomic_long_dec(&dshim_counters.scheds);
 	kfree(sched);
 }
@@ -145,6 +150,7 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 	INIT_LIST_HEAD(&sched->hw_jobs);
 	atomic_set(&sched->num_jobs, 0);
 	init_waitqueue_head(&sched->idle_wq);
+	mutex_init(&sched->pause_lock);
 	INIT_WORK(&sched->shutdown_work, dshim_sched_shutdown_work);
 	INIT_RCU_WORK(&sched->free_rwork, dshim_sched_free_work);
 	strscpy(sched->name, desc->name, sizeof(sched->name));
@@ -167,6 +173,7 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 	return sched;
 
 err_free_sched:
+	mutex_destroy(&sched->pause_lock);
 	kfree(sched);
 	return ERR_PTR(ret);
 }

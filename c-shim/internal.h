@@ -169,6 +169,9 @@ enum {
  *	freed yet (&dshim_job.hw_link), for &dshim_sched_ops.cancel
  * @num_jobs: jobs created on this scheduler whose @free has not run
  * @idle_wq: woken when @num_jobs (or an entity's) drops to zero
+ * @pause_lock: serialises pausing @base's run and free work around an
+ *	entity's drm_sched_entity_fini() (dshim_entity.c), so that one kill's
+ *	drm_sched_wqueue_start() cannot end another's pause
  * @shutdown_work: kills entities and cancels hardware jobs, in process
  *	context, on behalf of dshim_sched_shutdown() called from any context
  * @free_rwork: drm_sched_fini() and kfree(), after an RCU grace period
@@ -186,6 +189,7 @@ struct dshim_sched {
 	struct list_head hw_jobs;
 	atomic_t num_jobs;
 	wait_queue_head_t idle_wq;
+	struct mutex pause_lock;	/* pausing base's works */
 	struct work_struct shutdown_work;
 	struct rcu_work free_rwork;
 	char name[DSHIM_NAME_MAX];
@@ -301,6 +305,11 @@ static inline struct dshim_job *to_dshim_job(struct drm_sched_job *job)
 }
 
 struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job);
+#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
+struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
+				    struct drm_sched_entity *s_entity);
+extern void (*dshim_test_prepare_hook)(struct dshim_job *job);
+#endif
 enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job);
 void dshim_job_free(struct drm_sched_job *sched_job);
 bool dshim_job_claim_cancel(struct dshim_job *job);

@@ -4,9 +4,11 @@
  * dependencies, timeouts, cancellation.
  */
 
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/err.h>
+#include <linux/rbtree.h>
 #include <linux/xarray.h>
 
 #include "../c-shim/internal.h"
@@ -511,6 +513,98 @@ static void dshim_job_wait_on_hw_slow_run(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+/* Holds the run worker inside drm_sched_entity_pop_job(), for one job. */
+struct pick_gate {
+	struct dshim_job *job;
+	struct completion entered;
+	struct completion open;
+};
+
+static struct pick_gate *pick_gate;
+
+/* kunit action: whatever the test did, the hook goes with it */
+static void pick_gate_clear(void *unused)
+{
+	WRITE_ONCE(dshim_test_prepare_hook, NULL);
+	WRITE_ONCE(pick_gate, NULL);
+}
+
+static void pick_gate_hook(struct dshim_job *job)
+{
+	struct pick_gate *gate = READ_ONCE(pick_gate);
+
+	if (!gate || cmpxchg(&gate->job, job, NULL) != job)
+		return;
+	complete(&gate->entered);
+	wait_for_completion(&gate->open);
+}
+
+/*
+ * Issue 15, defect 1 (and issue 14's oops on four CPUs): an entity killed
+ * while the run worker is inside drm_sched_entity_pop_job() for it, with
+ * more jobs queued behind. The worker puts the entity back into the run
+ * queue's FIFO tree (drm_sched_rq_update_fifo_locked() does not look at
+ * entity->stopped); if that comes after drm_sched_entity_fini() took the
+ * entity out, the entity stays linked in the tree after it is freed, and
+ * on another CPU a second worker can pop its queue while fini's kill pops
+ * it too. The gate holds the worker at exactly that point, every time:
+ * the kill must end with the entity out of the run queue, list and tree.
+ */
+static void dshim_job_kill_during_pick(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "pick", &mock_ops, 4, 0);
+	struct dshim_entity *entity = dshim_queue_entity(queue);
+	struct dshim_sched *sched = dshim_queue_sched(queue);
+	struct dma_fence *fences[NJOBS];
+	struct pick_gate *gate;
+	unsigned long end;
+	int i;
+
+	/* not on the stack: a worker may still look at it after a failure */
+	gate = kunit_kzalloc(test, sizeof(*gate), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, gate);
+	init_completion(&gate->entered);
+	init_completion(&gate->open);
+	gate->job = mock_job_create(test, ctx, entity, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(gate->job));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pick_gate_clear, NULL), 0);
+	WRITE_ONCE(pick_gate, gate);
+	WRITE_ONCE(dshim_test_prepare_hook, pick_gate_hook);
+	fences[0] = dshim_job_submit(gate->job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fences[0]));
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&gate->entered,
+							  msecs_to_jiffies(5000)), 0);
+	for (i = 1; i < NJOBS; i++) {
+		fences[i] = mock_submit(test, ctx, entity, 0);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(fences[i]));
+	}
+
+	dshim_entity_kill(entity);
+	/* the kill is under way: fini stopped the entity, or the scheduler is paused */
+	end = jiffies + msecs_to_jiffies(5000);
+	while (!READ_ONCE(entity->base.stopped) &&
+	       !READ_ONCE(sched->base.pause_submit) && time_before(jiffies, end))
+		usleep_range(200, 500);
+	complete(&gate->open);
+
+	for (i = 0; i < NJOBS; i++) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
+		KUNIT_EXPECT_EQ_MSG(test, fences[i]->error, -ECANCELED, "job %d", i);
+	}
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	/* the queue's handle keeps the entity's memory: look at it */
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(entity->base.stopped));
+	KUNIT_EXPECT_TRUE(test, list_empty(&entity->base.list));
+	KUNIT_EXPECT_TRUE_MSG(test, RB_EMPTY_NODE(&entity->base.rb_tree_node),
+			      "the killed entity is still in the run queue's tree");
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 0);
+
+	for (i = 0; i < NJOBS; i++)
+		dma_fence_put(fences[i]);
+	dshim_queue_put(queue);
+}
+
 static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_submit_complete),
 	KUNIT_CASE_PARAM(dshim_job_fence_error, fence_error_gen_params),
@@ -528,6 +622,7 @@ static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_kill_queued),
 	KUNIT_CASE(dshim_job_fences_in_order_after_kill),
 	KUNIT_CASE(dshim_job_wait_on_hw_slow_run),
+	KUNIT_CASE(dshim_job_kill_during_pick),
 	{}
 };
 
