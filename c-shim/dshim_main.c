@@ -49,9 +49,11 @@
  *   drivers need not implement &dma_fence_ops.
  * * Queues share the shim's workqueues: no queue costs a kernel thread or
  *   a workqueue of its own.
- * * Misuse (bad handles, double submit, too many credits, reference
- *   underflow) returns an error and warns once (``WARN_ONCE``); nothing
- *   leaks and no job loses its ``free``.
+ * * Misuse (bad handles, double submit, reference underflow) returns an
+ *   error and warns once (``WARN_ONCE``); nothing leaks and no job loses
+ *   its ``free``. Values a driver may pass through from userspace (a
+ *   job's credits, a credit limit of 0) only return -EINVAL: a user must
+ *   not be able to warn, or with panic_on_warn panic, the machine.
  * * The shim is built into the kernel, never a module, so the
  *   &dma_fence_ops of fences that outlive every driver stay valid.
  */

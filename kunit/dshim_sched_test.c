@@ -76,7 +76,8 @@ static const struct bad_desc_case bad_desc_cases[] = {
 	{ "NULL ops", no_ops, -EINVAL, true },
 	{ "NULL run/free", no_run, -EINVAL, true },
 	{ "NULL name", no_name, -EINVAL, true },
-	{ "zero credit limit", no_credits, -EINVAL, true },
+	/* may come from userspace: not a driver bug, no warning (issue 15) */
+	{ "zero credit limit", no_credits, -EINVAL, false },
 	{ "name too long", long_name, -ENAMETOOLONG, false },
 	{ "too many priorities", many_prios, -EINVAL, false },
 };

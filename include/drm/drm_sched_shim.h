@@ -80,7 +80,8 @@ struct dshim_sched_ops {
  * @name: name, copied; at most %DSHIM_NAME_MAX - 1 characters. Also the
  *	timeline name of every fence the scheduler hands out.
  * @dev: optional device, used only for printing.
- * @credit_limit: credits the hardware can hold at once (>= 1).
+ * @credit_limit: credits the hardware can hold at once (>= 1; 0 gets
+ *	-EINVAL without a warning, as it may come from userspace).
  * @num_priorities: run queues, 1 to %DSHIM_MAX_PRIORITIES; 0 means 1.
  *	Entity priority 0 is the highest.
  * @timeout_ms: job timeout in milliseconds; 0 disables the timeout.
