@@ -404,7 +404,11 @@ static int dshim_job_dependency_error(struct dshim_job *job)
 }
 
 #if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
-/* KUnit only: called on the run worker with the job it is about to pop */
+/*
+ * KUnit only: called on the run worker with the job it is about to pop. A
+ * plain pointer, not a KUnit static stub: those redirect calls made on the
+ * test's own thread only.
+ */
 void (*dshim_test_prepare_hook)(struct dshim_job *job);
 
 /* &drm_sched_backend_ops.prepare_job, in KUnit builds only */

@@ -182,7 +182,6 @@ e2e_pass_results() {
 e2e_amx_pass() {
 	local secs=${DSHIM_AMX_SECONDS:-10} min=${DSHIM_AMX_MIN_KILLED:-20}
 	local size=${DSHIM_FAKE_XSTATE:-11008} host fixed
-	PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=1 PASS_PROBLEMS=() PASS_LOGS=()
 	case $size in
 	'' | *[!0-9]*) die "DSHIM_FAKE_XSTATE=$size: expected a size in bytes" ;;
 	esac
@@ -193,7 +192,7 @@ e2e_amx_pass() {
 	if [ -n "$fixed" ]; then
 		# a KSRC tree without the fix: it would fail by design
 		msg "amx: not run: the UML of $(dshim_tree) has a fixed ${fixed}-byte FP buffer (no scripts/uml-fixes/, see 'Host requirements' in README.rst)"
-		PASS_SUITES=0
+		PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=0 PASS_PROBLEMS=() PASS_LOGS=()
 		return
 	fi
 	e2e_pass_ready amx || return 0

@@ -179,20 +179,18 @@ uml_fixes_apply() {
 			fi
 			rm -f "$copy"
 			msg "took the old version of the UML host fix $name out of $tree"
-		elif patch -d "$tree" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
-			# in, but not by us (or before we kept copies)
-			mkdir -p "${copy%/*}"
-			cp "$p" "$copy"
-			continue
 		fi
-		if uml_patch "$tree" -N "$p"; then
-			mkdir -p "${copy%/*}"
-			cp "$p" "$copy"
+		# not in yet (it may be, unrecorded: from before we kept copies)
+		if ! patch -d "$tree" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
+			if ! uml_patch "$tree" -N "$p"; then
+				warn "the UML host fix $name does not apply to $tree: its UML stays as it is"
+				uml_host_check "$tree"
+				continue
+			fi
 			msg "applied the UML host fix $name (not part of the shim; see its header)"
-		else
-			warn "the UML host fix $name does not apply to $tree: its UML stays as it is"
-			uml_host_check "$tree"
 		fi
+		mkdir -p "${copy%/*}"
+		cp "$p" "$copy"
 	done
 }
 

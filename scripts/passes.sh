@@ -235,26 +235,27 @@ UML_PREFLIGHT_DONE=' '
 # failure to get there is only said: the real boot then shows and counts
 # it (a kernel that panics at boot is a test result, not a host problem).
 uml_preflight() {
-	local name=$1 log=$DSHIM_LOGS/$1-preflight.log tree fixed host errno why
+	local name=$1 log=$DSHIM_LOGS/$1-preflight.log out tree fixed host errno why
 	case $UML_PREFLIGHT_DONE in *" $name "*) return 0 ;; esac
 	UML_PREFLIGHT_DONE+="$name " # uml_boot below must not come back here
 	msg "$name: preflight: can this host run the test kernel's userspace?"
 	uml_boot "$name" "$log" "${DSHIM_PREFLIGHT_TIMEOUT:-120}" \
 		"$DSHIM_SCRIPTS/uml-init.sh" kunit.enable=0 DSHIM_PREFLIGHT=1
-	if tr -d '\r' <"$log" | grep -qF 'dshim: preflight: userspace runs'; then
+	out=$(tr -d '\r' <"$log")
+	if grep -qF 'dshim: preflight: userspace runs' <<<"$out"; then
 		return 0
 	fi
-	errno=$(tr -d '\r' <"$log" | sed -n 's/.* - ptrace set fp regs failed, errno = \([0-9]*\)$/\1/p' | head -n 1)
+	errno=$(sed -n 's/.* - ptrace set fp regs failed, errno = \([0-9]*\)$/\1/p' <<<"$out" | head -n 1)
 	if [ -z "$errno" ]; then
 		warn "$name: preflight: the test kernel did not reach userspace (kernel exit $BOOT_RC), but not for the known host reason; going on, the boot below will tell (log: $log)"
 		return 0
 	fi
-	tree=$(readlink -f "$DSHIM_CACHE/build-$name/source" 2>/dev/null || dshim_tree)
+	tree=$(readlink -e "$DSHIM_CACHE/build-$name/source" 2>/dev/null || dshim_tree)
 	fixed=$(uml_fp_buffer "$tree")
 	host=$("$PYTHON" "$DSHIM_SCRIPTS/host-xstate.py" 2>/dev/null || true)
 	why="PTRACE_SETREGSET fails with errno $errno"
 	[ "$errno" != 14 ] || why+=" (EFAULT: the host takes exactly its own size)"
-	tr -d '\r' <"$log" | grep -a -B2 -A2 'ptrace set fp regs failed' | sed 's/^/    /'
+	grep -a -B2 -A2 'ptrace set fp regs failed' <<<"$out" | sed 's/^/    /'
 	die "preflight: this host refuses the test kernel's userspace, not a failure of the shim: its XSTATE is ${host:-?} bytes, the UML in $tree moves ${fixed:+a fixed }${fixed:-its} FP state${fixed:+ of $fixed bytes}, and $why. Debian's tree gets scripts/uml-fixes/ from 'make tree'; a KSRC= tree needs them, or Linux 6.13+ (see 'Host requirements' in README.rst). Log: $log"
 }
 
