@@ -90,11 +90,20 @@ static void mock_maybe_drop(struct mock_ctx *ctx, enum mock_where where)
 		mock_drop_refs(ctx);
 }
 
-/* Drop the job's parked queue reference if this is its place. */
+/*
+ * Drop the job's parked queue reference if this is its place, killing the
+ * queue first if asked to.
+ */
 static void mock_job_maybe_drop(struct mock_job *mj, enum mock_where where)
 {
-	if (mj->drop_where == where)
-		dshim_queue_put(xchg(&mj->drop_queue, NULL));
+	struct dshim_queue *queue;
+
+	if (mj->drop_where != where)
+		return;
+	queue = xchg(&mj->drop_queue, NULL);
+	if (queue && mj->kill_at_drop)
+		dshim_queue_kill(queue);
+	dshim_queue_put(queue);
 }
 
 /*
@@ -236,8 +245,8 @@ void mock_hw_release(struct mock_job *mj)
 	list_del_init(&mj->link);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 	hrtimer_cancel(&mj->timer);
-	/* a job that never got to its drop place drops here */
-	dshim_queue_put(xchg(&mj->drop_queue, NULL));
+	/* a job that never got to its drop place drops (and kills) here */
+	mock_job_maybe_drop(mj, mj->drop_where);
 	dma_fence_put(mj->hw_fence);
 	kfree(mj);
 	atomic_inc(&ctx->frees);

@@ -93,6 +93,7 @@ struct mock_ctx {
  * @hw_error: error the hardware fence signals with on completion
  * @drop_where: where to drop @drop_queue; free drops it at the latest
  * @drop_queue: a queue reference this job's callbacks drop
+ * @kill_at_drop: kill @drop_queue's queue right before dropping it
  * @outcome: if set, gets the error the hardware fence signalled with (the
  *	test sets it to %MOCK_NOT_RUN first); outlives the job
  * @id: free for the test's use (the benchmarks number their jobs)
@@ -108,6 +109,7 @@ struct mock_job {
 	int hw_error;
 	enum mock_where drop_where;
 	struct dshim_queue *drop_queue;
+	bool kill_at_drop;
 	int *outcome;
 	unsigned int id;
 };
