@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Scan a kernel log for debug splats that a KUnit "ok" does not show.
 
-    scan-log.py [-q | --counts] LOG...
+    scan-log.py [-q | --counts] [--project-symbols FILE] LOG...
 
 A KASAN report raised from a kworker, a lockdep report or a debug-objects
 warning does not fail the KUnit case that caused it, so every boot's full
@@ -18,6 +18,12 @@ console log goes through this scanner. It fails (exit 1) on:
   - kmemleak: "unreferenced object" and "new suspected memory leaks";
   - hung tasks ("INFO: task ... blocked for more than") and RCU stalls;
   - UBSAN reports;
+  - KCSAN data races ("BUG: KCSAN: data-race in A / B") when A or B, the
+    functions of the two accesses, is the project's: a dshim_ or vgpu_
+    symbol, or one named in --project-symbols FILE (one name per line:
+    the functions the project's objects define, scripts/smp.sh). A race
+    whose accesses both lie in core kernel code is listed ("scan-log:
+    listed, not failed: ..."), not failed;
   - the host refusing UML's userspace ("ptrace set fp regs failed", the
     XSTATE size mismatch of Intel AMX hosts, see scripts/host-xstate.py;
     category "host"), and init dying ("Attempted to kill init", category
@@ -60,6 +66,11 @@ PROJECT = re.compile(r'sched_shim/|\b(?:dshim|vgpu)_\w+')
 LOCKING = re.compile(r'^kernel/locking/|/kernel/locking/')
 REPORT_BORDER = re.compile(r'^={20,}\s*$')
 
+# "BUG: KCSAN: data-race in A / B", "... data-race in A" (unknown origin),
+# "BUG: KCSAN: assert: race in A / B"
+KCSAN = re.compile(r'^BUG: KCSAN: [\w-]+(?:: race)? in ([\w.]+)(?:\s*/\s*([\w.]+))?')
+KCSAN_CORE = 'KCSAN data race in core kernel code'
+
 SUSPECTED = re.compile(r'kmemleak: \d+ new suspected memory leaks')
 
 # (category, regex on the message with its printk prefix removed)
@@ -74,6 +85,7 @@ ALWAYS = [
     # itself); before the generic panic, whose headline it also is
     ('init exited', re.compile(r'Attempted to kill init!')),
     ('KASAN', re.compile(r'^BUG: KASAN: ')),
+    ('KCSAN', KCSAN),
     ('BUG', re.compile(r'^BUG: ')),
     ('kernel BUG', re.compile(r'kernel BUG at ')),
     ('Oops', re.compile(r'^(?:Oops|Internal error: Oops)\b')),
@@ -153,7 +165,14 @@ def warn_block(msgs, start):
     return msgs[start:end]
 
 
-def scan(lines):
+def project_symbol(name, symbols):
+    """Whether function NAME (maybe NAME.cold, NAME.isra.0) is the project's."""
+    base = name.split('.')[0]
+    return base.startswith(('dshim_', 'vgpu_')) or base in symbols
+
+
+def scan(lines, symbols=frozenset()):
+    """Findings in LINES; those of category KCSAN_CORE are only listed."""
     msgs = [strip(l) for l in lines]
     findings = []
     expected = False
@@ -170,6 +189,10 @@ def scan(lines):
         if hit == 'kmemleak' and SUSPECTED.search(m) and \
                 any(f.category == 'kmemleak' for f in findings):
             continue  # the summary of objects already reported
+        if hit == 'KCSAN':
+            k = KCSAN.search(m)
+            if not any(f and project_symbol(f, symbols) for f in k.groups()):
+                hit = KCSAN_CORE
         if hit:
             # One finding per report: "BUG: KASAN" is not also "BUG:".
             findings.append(Finding(hit, i + 1, context(msgs, i)))
@@ -226,8 +249,19 @@ def main(argv):
                      help='print nothing, only set the exit status')
     out.add_argument('--counts', action='store_true',
                      help='print one line per log: the reports by category')
+    ap.add_argument('--project-symbols', metavar='FILE',
+                    help="the project's function names, one per line")
     ap.add_argument('logs', nargs='+', metavar='LOG')
     args = ap.parse_args(argv[1:])
+    symbols = frozenset()
+    if args.project_symbols:
+        try:
+            with open(args.project_symbols, encoding='utf-8') as f:
+                symbols = frozenset(l.strip() for l in f if l.strip())
+        except OSError as e:
+            print(f'scan-log: cannot read {args.project_symbols}: {e.strerror}',
+                  file=sys.stderr)
+            return 2
 
     total = 0
     for path in args.logs:
@@ -236,13 +270,19 @@ def main(argv):
         except OSError as e:
             print(f'scan-log: cannot read {path}: {e.strerror}', file=sys.stderr)
             return 2
-        findings = scan(lines)
+        found = scan(lines, symbols)
+        listed = [f for f in found if f.category == KCSAN_CORE]
+        findings = [f for f in found if f.category != KCSAN_CORE]
         total += len(findings)
         if args.quiet:
             continue
         if args.counts:
-            print(f'{path}: {summary(findings)}')
+            print(f'{path}: {summary(findings)}' +
+                  (f' ({len(listed)} listed, not failed)' if listed else ''))
             continue
+        for f in listed:
+            print(f'scan-log: listed, not failed: {f.category}, '
+                  f'{path}:{f.lineno}: {f.headline()}')
         for f in findings:
             print(f'scan-log: {f.category} at {path}:{f.lineno}:')
             for line in f.lines:
