@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # Settings, all optional (make VAR=value target):
 #   KSRC=/path     your own kernel tree (>= 6.12) instead of Debian's
 #   DSHIM_CACHE=   cache dir (tree, builds, logs); ~/.cache/drm-sched-shim
-#   PASS=c|e2e|amx|rust  run one pass of `make check` only
+#   PASS=c|e2e|amx|rust|smp|kcsan  run one pass of `make check` only
 #   SUITES=glob    KUnit suite glob, e.g. SUITES='dshim_fence*'
 #   JOBS=n         parallel build jobs (default: number of CPUs)
 export KSRC DSHIM_CACHE PASS SUITES JOBS
@@ -34,8 +34,10 @@ help:
 	@echo '             KASAN, lockdep, debug objects), the e2e pass (uapi'
 	@echo '             bad input, 25 s of the kill loop), the amx pass (the'
 	@echo '             e2e test on this host made to look like an Intel AMX'
-	@echo '             one) and the Rust pass (LLVM, Rust doctests); ends'
-	@echo '             with "N passed, M failed"'
+	@echo '             one), the Rust pass (LLVM, Rust doctests), and on an'
+	@echo '             x86-64 guest with 4 vCPUs under QEMU the smp pass'
+	@echo '             (suites, torture, kill loop) and the kcsan pass;'
+	@echo '             ends with "N passed, M failed"'
 	@echo '  bench      the shim against raw drm_sched on the same mock hardware,'
 	@echo '             in a kernel without debug options; prints a table'
 	@echo '  setup      install missing Debian packages and bindgen-cli'
@@ -52,7 +54,7 @@ help:
 	@echo '             KSRC=, also take the overlay out of that tree'
 	@echo
 	@echo 'Variables: KSRC=/path/to/linux (>= 6.12), DSHIM_CACHE=dir,'
-	@echo '  PASS=c|e2e|amx|rust, SUITES=glob, JOBS=n'
+	@echo '  PASS=c|e2e|amx|rust|smp|kcsan, SUITES=glob, JOBS=n'
 	@echo "Cache: $${DSHIM_CACHE:-$$HOME/.cache/drm-sched-shim}"
 
 setup:

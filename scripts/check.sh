@@ -5,20 +5,25 @@
 # UML kernel built with gcc (the C pass), the end-to-end test on the same
 # kernel (the e2e pass: the vgpu driver, the uapi bad-input test and the
 # kill loop, scripts/e2e.sh), the same shorter on this host made to look
-# like an Intel AMX one (the amx pass, scripts/fake-xstate.c) and the
-# KUnit suites in a kernel built with LLVM + Rust (the Rust pass).
+# like an Intel AMX one (the amx pass, scripts/fake-xstate.c), the
+# KUnit suites in a kernel built with LLVM + Rust (the Rust pass), then
+# on an x86-64 guest with 4 vCPUs under QEMU: the suites and the e2e kill
+# loop under KASAN and lockdep (the smp pass), the suites under KCSAN
+# (the kcsan pass; scripts/smp.sh).
 # Installs and prepares what is missing first; each kernel's first boot is
 # preceded by a preflight boot (scripts/passes.sh: uml_preflight).
 #
-# Environment: PASS=all|c|e2e|amx|rust, DSHIM_E2E_SECONDS (default 25),
+# Environment: PASS=all|c|e2e|amx|rust|smp|kcsan, DSHIM_E2E_SECONDS (default 25),
 # DSHIM_AMX_SECONDS (default 10), DSHIM_AMX_MIN_KILLED (default 20),
 # DSHIM_FAKE_XSTATE (default 11008), DSHIM_PREFLIGHT_TIMEOUT (default 120),
 # DSHIM_E2E_MIN_KILLED (default 100), SUITES=glob (KUnit suite glob, replaces
 # the defaults dshim* / rust_doctests_kernel + dshim_rust*), KSRC, JOBS,
 # DSHIM_CACHE, DSHIM_TIMEOUT (seconds per boot, default 600),
-# DSHIM_ALLOW_SKIP=1 (count skipped cases as passed, not failed).
+# DSHIM_ALLOW_SKIP=1 (count skipped cases as passed, not failed), and
+# scripts/smp.sh's DSHIM_SMP_* (DSHIM_SMP_REPEAT=N: the torture N times).
 #
-# Prints "c: N passed, M failed", "e2e: ...", "amx: ...", "rust: ..." and finally
+# Prints "c: N passed, M failed", "e2e: ...", "amx: ...", "rust: ...",
+# "smp 6.12: ...", "kcsan 6.12: ..." and finally
 # "N passed, M failed" for everything; exits non-zero on any failed or
 # skipped case, crash, timeout, build failure or kernel debug splat.
 set -euo pipefail
@@ -29,12 +34,14 @@ DSHIM_PROG=check
 . "$DSHIM_TOP/scripts/passes.sh"
 # shellcheck source=scripts/e2e.sh
 . "$DSHIM_TOP/scripts/e2e.sh"
+# shellcheck source=scripts/smp.sh
+. "$DSHIM_TOP/scripts/smp.sh"
 
 PASS=${PASS:-all}
 case $PASS in
-all) passes=(c e2e amx rust) ;;
-c | e2e | amx | rust) passes=("$PASS") ;;
-*) die "PASS=$PASS: expected all, c, e2e, amx or rust" ;;
+all) passes=(c e2e amx rust smp kcsan) ;;
+c | e2e | amx | rust | smp | kcsan) passes=("$PASS") ;;
+*) die "PASS=$PASS: expected all, c, e2e, amx, rust, smp or kcsan" ;;
 esac
 
 t_start=$(date +%s)
@@ -73,6 +80,8 @@ for p in "${passes[@]}"; do
 		# SUITES picks KUnit suites: the e2e test has none
 		[ -z "${SUITES:-}" ] || continue
 		if [ "$p" = e2e ]; then e2e_pass; else e2e_amx_pass; fi
+	elif [ "$p" = smp ] || [ "$p" = kcsan ]; then
+		smp_pass "$p"
 	else
 		pass_run "$p"
 	fi
@@ -80,9 +89,11 @@ for p in "${passes[@]}"; do
 	total_failed=$((total_failed + PASS_FAILED))
 	total_suites=$((total_suites + PASS_SUITES))
 	problems+=("${PASS_PROBLEMS[@]}")
-	summary+=("$p: $PASS_PASSED passed, $PASS_FAILED failed")
+	label=$p
+	[ "$p" != smp ] && [ "$p" != kcsan ] || label="$p $(dshim_tree_version)"
+	summary+=("$label: $PASS_PASSED passed, $PASS_FAILED failed")
 	# Shown as soon as the pass ends; repeated in the summary below.
-	echo "$p: $PASS_PASSED passed, $PASS_FAILED failed"
+	echo "$label: $PASS_PASSED passed, $PASS_FAILED failed"
 done
 
 if [ "$DSHIM_SUITES_OPTIONAL" = 1 ] && [ "$total_suites" = 0 ]; then

@@ -11,8 +11,9 @@
 # Beside it a keeper process holds sync files and dma-bufs the clients
 # send it, and a reader cats dma_buf/bufinfo and the counters in a loop.
 # Then the final check: every process gone, every counter of live
-# objects back to zero. Root is the host's / through hostfs, read-only;
-# the guest writes only to its own devtmpfs.
+# objects back to zero. Root is the host's / through hostfs, read-only
+# (UML), or an initramfs with the same tools (the x86-64 guest of
+# scripts/smp.sh); the guest writes only to its own devtmpfs.
 #
 # Environment (from the kernel command line): DSHIM_E2E_CLIENT (the
 # static vgpu-client), DSHIM_E2E_SECONDS (default 25), DSHIM_E2E_BATCH

@@ -24,7 +24,7 @@ DSHIM_PROG=${DSHIM_PROG:-$(basename "$0" .sh)}
 DSHIM_PACKAGES=(
 	linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
 	python3 rustc-web rust-web-src rust-web-clippy rustfmt-web libclang-dev
-	clang lld sparse shellcheck python3-docutils python3-sphinx
+	clang lld sparse shellcheck python3-docutils python3-sphinx qemu-system-x86
 )
 
 msg() { printf '%s: %s\n' "$DSHIM_PROG" "$*"; }
@@ -58,6 +58,12 @@ dshim_tree() {
 	else
 		echo "$DSHIM_CACHE/$DSHIM_TREE_NAME"
 	fi
+}
+
+# The kernel tree's version, major.minor ("6.12"), from its Makefile.
+dshim_tree_version() {
+	awk '/^VERSION =/ { v = $3 } /^PATCHLEVEL =/ { p = $3 } END { print v "." p }' \
+		"$(dshim_tree)/Makefile"
 }
 
 # Free space in MiB on the filesystem holding $1 (or its nearest parent).

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # PID 1 of the test kernel, started after the built-in KUnit suites ran
-# (root = the host's / through hostfs, read-only; see scripts/passes.sh).
+# (root = the host's / through hostfs, read-only; see scripts/passes.sh),
+# and the end of the e2e boot's PID 1 (scripts/e2e-init.sh), in UML or in
+# the x86-64 guest's initramfs (scripts/smp.sh).
 # With kmemleak built in: trigger its scans, so that leaks the tests left
 # behind are printed to the console ("kmemleak: unreferenced object"),
 # where scripts/scan-log.py finds them. Then power off.
@@ -28,5 +30,12 @@ elif [ -w /sys/kernel/debug/kmemleak ]; then
 	echo "dshim: kmemleak: scan done"
 fi
 echo "dshim: powering off"
-# No init system to ask: reboot(2) with LINUX_REBOOT_CMD_POWER_OFF.
-exec python3 -c 'import ctypes; ctypes.CDLL(None).reboot(0x4321fedc)'
+# No init system to ask: reboot(2) with LINUX_REBOOT_CMD_POWER_OFF. The
+# x86-64 guest's initramfs (scripts/smp.sh) has no python3: SysRq there,
+# power off, or reboot, which ends QEMU too (-no-reboot).
+if command -v python3 >/dev/null 2>&1; then
+	exec python3 -c 'import ctypes; ctypes.CDLL(None).reboot(0x4321fedc)'
+fi
+echo o >/proc/sysrq-trigger
+sleep 5
+echo b >/proc/sysrq-trigger

@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # BOOT_*, E2E_*, PASS_*, SCAN_ARGS: passes.sh's and e2e.sh's
+#
+# make check's smp and kcsan passes (sourced by check.sh, after passes.sh
+# and e2e.sh): the KUnit suites on an x86-64 guest with several CPUs, as
+# UML has only one. kunit.py configures, boots QEMU and parses, exactly
+# as with
+#
+#   kunit.py run --arch=x86_64 --qemu_args='-smp 4 -accel tcg,thread=multi'
+#
+# and the console log is judged like the C pass's (ktap-count.py,
+# scan-log.py).
+#
+#   smp    kunit/.kunitconfig without kmemleak and hostfs (KASAN, lockdep,
+#          debug objects) + e2e.kunitconfig + smp.kunitconfig: every
+#          dshim* suite, the torture test at full strength, then the e2e
+#          kill loop with the guest's own userspace (an initramfs)
+#   kcsan  kunit/kcsan.kunitconfig + smp.kunitconfig: every dshim* suite
+#          under KCSAN; a data race in the project's code fails, races in
+#          core kernel code only are listed
+#
+# The accelerator is KVM when a guest really boots with it on this host
+# (a nested or emulated /dev/kvm may hang it), multi-threaded TCG
+# otherwise; the pass says which ran.
+#
+# Environment: DSHIM_SMP_CPUS (vCPUs, default 4), DSHIM_SMP_MEM (MiB,
+# default 2048), DSHIM_SMP_KERNEL_ARGS and DSHIM_SMP_KCSAN_ARGS (see
+# below), DSHIM_SMP_ACCEL (kvm or tcg: skip the probe),
+# DSHIM_SMP_REPEAT (the torture test N times, default 1: its run in the
+# suites' boot; each further one is a boot of its own), DSHIM_SMP_E2E_SECONDS
+# (default 25), DSHIM_SMP_E2E_MIN_KILLED (default 100).
+
+SMP_CPUS=${DSHIM_SMP_CPUS:-4}
+SMP_MEM=${DSHIM_SMP_MEM:-2048}
+# Kernel arguments of every SMP boot: full preemption (more interleavings
+# than the configured voluntary default), every KASAN report; the
+# torture's least run time is kept, its hard limit raised for TCG.
+SMP_KERNEL_ARGS=${DSHIM_SMP_KERNEL_ARGS:-preempt=full kasan_multi_shot dshim_kunit.torture_max_ms=200000}
+# The kcsan pass's on top: a watchpoint every ~200 accesses instead of
+# ~4000 (the suites' boot takes 70 s instead of 45 s under TCG).
+SMP_KCSAN_ARGS=${DSHIM_SMP_KCSAN_ARGS:-kcsan.skip_watch=200}
+
+# The qemu arguments of the chosen accelerator (smp_accel).
+SMP_ACCEL=''
+SMP_QEMU_ARGS=''
+
+# smp_qemu_accel_args ACCEL: qemu's arguments for it.
+smp_qemu_accel_args() {
+	case $1 in
+	kvm) echo "-accel kvm -cpu host -smp $SMP_CPUS -m $SMP_MEM" ;;
+	tcg) echo "-accel tcg,thread=multi -smp $SMP_CPUS -m $SMP_MEM" ;;
+	esac
+}
+
+# smp_accel NAME: pick the accelerator for build-NAME's kernel; sets
+# SMP_ACCEL and SMP_QEMU_ARGS. /dev/kvm is tried once per host (the
+# answer is kept in the cache): the kernel boots with no init to run, and
+# if it gets as far as looking for one within a minute, KVM works.
+smp_accel() {
+	local name=$1 bd=$DSHIM_CACHE/build-$1 key file=$DSHIM_CACHE/smp-accel log line
+	local why
+	if [ -n "${DSHIM_SMP_ACCEL:-}" ]; then
+		case $DSHIM_SMP_ACCEL in kvm | tcg) ;; *) die "DSHIM_SMP_ACCEL=$DSHIM_SMP_ACCEL: expected kvm or tcg" ;; esac
+		SMP_ACCEL=$DSHIM_SMP_ACCEL
+		why='DSHIM_SMP_ACCEL'
+	elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		SMP_ACCEL=tcg
+		why='no usable /dev/kvm'
+	else
+		key="$(uname -r) $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+		line=$(grep -F "$key:" "$file" 2>/dev/null | tail -n 1 || true)
+		if [ -n "$line" ]; then
+			SMP_ACCEL=${line##*: }
+			why="the probe of this host, kept in $file"
+		else
+			log=$DSHIM_LOGS/$name-kvm-probe.log
+			msg "$name: does a guest boot with /dev/kvm here? (up to 60 s)"
+			# (in a subshell: QEMU may abort, and bash would say so)
+			# shellcheck disable=SC2046 # the accelerator's arguments
+			(timeout -s KILL 60 qemu-system-x86_64 -nodefaults -nographic -no-reboot \
+				-serial stdio -bios qboot.rom $(smp_qemu_accel_args kvm) \
+				-kernel "$bd/arch/x86/boot/bzImage" \
+				-append 'console=ttyS0 kunit.enable=0 panic=-1 rdinit=/dshim-none' \
+				</dev/null >"$log" 2>&1) 2>/dev/null || true
+			if grep -aq 'Kernel panic' "$log"; then
+				SMP_ACCEL=kvm
+			else
+				SMP_ACCEL=tcg
+			fi
+			echo "$key: $SMP_ACCEL" >>"$file"
+			why="probed: a KVM guest $([ "$SMP_ACCEL" = kvm ] && echo booted || echo "did not boot (log: $log)")"
+		fi
+	fi
+	SMP_QEMU_ARGS=$(smp_qemu_accel_args "$SMP_ACCEL")
+	msg "$name: accelerator: $SMP_ACCEL, $SMP_CPUS vCPUs ($why)"
+}
+
+# smp_boot NAME LOG TIMEOUT GLOB [QEMU_ARG]... -- [KERNEL_ARG]...: one
+# boot of build-NAME's kernel through kunit.py exec; its console goes to
+# LOG. Sets BOOT_LOG, BOOT_RC and BOOT_OUT (empty: kunit.py's summary to
+# the terminal).
+smp_boot() {
+	local name=$1 log=$2 timeout=$3 glob=$4 rc=0 t0 a
+	local -a qemu=() kargs=()
+	shift 4
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do qemu+=("$1") && shift; done
+	[ $# -eq 0 ] || shift
+	for a in $SMP_KERNEL_ARGS "$@"; do kargs+=(--kernel_args "$a"); done
+	if [ "$name" = kcsan ]; then
+		for a in $SMP_KCSAN_ARGS; do kargs+=(--kernel_args "$a"); done
+	fi
+	BOOT_LOG=$log BOOT_OUT=''
+	rm -f "$BOOT_LOG"
+	t0=$(date +%s)
+	# kunit.py's own timeout first; timeout(1) if it hangs itself
+	(cd "$(readlink -f "$DSHIM_CACHE/build-$name/source")" &&
+		exec timeout -s KILL $((timeout + 60)) "$PYTHON" tools/testing/kunit/kunit.py exec \
+			--arch=x86_64 --build_dir="$DSHIM_CACHE/build-$name" --timeout="$timeout" \
+			--raw_output=all --qemu_args="$SMP_QEMU_ARGS ${qemu[*]}" "${kargs[@]}" "$glob") \
+		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
+	if [ $(($(date +%s) - t0)) -ge "$timeout" ]; then
+		echo "dshim: the kernel did not finish within $timeout s: killed" >>"$BOOT_LOG"
+		rc=124
+	fi
+	msg "$name: boot finished in $(elapsed "$t0") (exit $rc); kernel log: $BOOT_LOG"
+	BOOT_RC=$rc
+}
+
+# smp_project_symbols NAME: the functions defined in the project's objects
+# of build-NAME, one per line, into a file whose path is printed (for
+# scan-log.py --project-symbols).
+smp_project_symbols() {
+	local bd=$DSHIM_CACHE/build-$1 out=$DSHIM_CACHE/build-$1/dshim-symbols.txt
+	find "$bd/drivers/gpu/drm/sched_shim" -name '*.o' ! -name '*.mod.o' \
+		-exec nm --defined-only {} + 2>/dev/null |
+		awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u >"$out"
+	echo "$out"
+}
+
+# smp_torture_line: the torture test's summary line in BOOT_LOG, if any.
+smp_torture_line() {
+	tr -d '\r' <"$BOOT_LOG" | sed -n 's/.*# dshim_torture_queues: \([0-9]* ms: .*\)/\1/p' | tail -n 1
+}
+
+# smp_initramfs NAME: the e2e kill loop's userspace for the guest, built
+# with the kernel's own usr/gen_init_cpio: scripts/e2e-init.sh as init,
+# the static vgpu-client, and bash and the few host tools the script
+# uses with their shared libraries. Prints its path.
+smp_initramfs() {
+	local bd=$DSHIM_CACHE/build-$1 list=$DSHIM_CACHE/build-$1/e2e-initramfs.list
+	local out=$DSHIM_CACHE/build-$1/e2e-initramfs.cpio tool path lib d
+	local -a files=()
+	[ -x "$bd/usr/gen_init_cpio" ] || die "$bd/usr/gen_init_cpio not built (CONFIG_BLK_DEV_INITRD)"
+	for tool in bash cat dirname grep mkdir mount seq sed sleep sort timeout touch tr uniq wc; do
+		path=$(command -v "$tool") || die "$tool not found on this host (the guest's e2e userspace)"
+		path=$(readlink -f "$path")
+		files+=("$path")
+		while read -r lib; do files+=("$lib"); done < <(ldd "$path" 2>/dev/null |
+			sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p')
+	done
+	{
+		echo 'dir /dev 0755 0 0'
+		echo 'nod /dev/console 0600 0 0 c 5 1'
+		echo 'dir /proc 0755 0 0'
+		echo 'dir /sys 0755 0 0'
+		echo 'dir /dshim 0755 0 0'
+		echo 'dir /bin 0755 0 0'
+		echo 'slink /bin/sh /bin/bash 0777 0 0'
+		printf '%s\n' "${files[@]}" | sort -u | while read -r path; do
+			d=${path%/*}
+			# every parent dir, outermost first
+			while [ -n "$d" ]; do echo "dir $d 0755 0 0" && d=${d%/*}; done | tac
+			echo "file $path $(readlink -f "$path") 0755 0 0"
+		done | awk '!seen[$0]++'
+		path=$(readlink -f "$(command -v bash)")
+		[ "$path" = /bin/bash ] || echo "slink /bin/bash $path 0777 0 0"
+		echo "file /dshim/e2e-init.sh $DSHIM_SCRIPTS/e2e-init.sh 0755 0 0"
+		echo "file /dshim/uml-init.sh $DSHIM_SCRIPTS/uml-init.sh 0755 0 0"
+		echo "file /dshim/vgpu-client $E2E_CLIENT 0755 0 0"
+	} >"$list"
+	"$bd/usr/gen_init_cpio" "$list" >"$out" || die "gen_init_cpio $list failed"
+	echo "$out"
+}
+
+# smp_e2e NAME: the e2e kill loop in build-NAME's guest; adds its checks
+# to PASS_*.
+smp_e2e() {
+	local name=$1 secs=${DSHIM_SMP_E2E_SECONDS:-25} min=${DSHIM_SMP_E2E_MIN_KILLED:-100}
+	local initrd t0 rc=0
+	if ! e2e_client; then
+		PASS_PROBLEMS+=("$name: the e2e client does not build (log: $DSHIM_LOGS/e2e-client-build.log)")
+		PASS_FAILED=$((PASS_FAILED + 1))
+		return
+	fi
+	initrd=$(smp_initramfs "$name")
+	msg "$name: e2e: booting the guest (vgpu.raw=0, initramfs $initrd): ${secs}s of the kill loop on $SMP_CPUS vCPUs"
+	# QEMU as kunit.py starts it, but directly: kunit.py exec always
+	# adds kunit.enable=1 and reboots right after the suites
+	BOOT_LOG=$DSHIM_LOGS/$name-e2e.log
+	t0=$(date +%s)
+	# shellcheck disable=SC2086 # the accelerator's and kernel's arguments
+	timeout -s KILL $((secs + ${DSHIM_E2E_GRACE:-240})) qemu-system-x86_64 -nodefaults \
+		-nographic -no-reboot -serial stdio -bios qboot.rom $SMP_QEMU_ARGS \
+		-kernel "$DSHIM_CACHE/build-$name/arch/x86/boot/bzImage" -initrd "$initrd" \
+		-append "console=ttyS0 $SMP_KERNEL_ARGS kunit.enable=0 vgpu.raw=0 rdinit=/dshim/e2e-init.sh DSHIM_E2E_CLIENT=/dshim/vgpu-client DSHIM_E2E_SECONDS=$secs DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}" \
+		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
+	[ "$rc" != 137 ] || echo "dshim: the kernel did not finish in time: killed" >>"$BOOT_LOG"
+	BOOT_RC=$rc
+	msg "$name: e2e: boot finished in $(elapsed "$t0") (exit $rc); kernel log: $BOOT_LOG"
+	E2E_MODE=$name
+	e2e_judge "$secs" "$min" 1
+	PASS_PASSED=$((PASS_PASSED + E2E_PASSED))
+	PASS_FAILED=$((PASS_FAILED + E2E_FAILED))
+	PASS_PROBLEMS+=("${E2E_PROBLEMS[@]}")
+	PASS_LOGS+=("$BOOT_LOG")
+}
+
+# smp_pass NAME (smp or kcsan): build, pick the accelerator, boot every
+# dshim* suite, the torture test again DSHIM_SMP_REPEAT - 1 times, and
+# for smp the e2e kill loop; sets PASS_* like pass_run.
+smp_pass() {
+	local name=$1 glob=${SUITES:-dshim*} repeat=${DSHIM_SMP_REPEAT:-1} i torture
+	PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=0 PASS_PROBLEMS=() PASS_LOGS=()
+	case $repeat in '' | *[!0-9]* | 0) die "DSHIM_SMP_REPEAT=$repeat: expected a positive number" ;; esac
+	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run make setup"
+	if ! pass_build "$name" "$(dshim_tree)"; then
+		PASS_FAILED=1
+		return
+	fi
+	smp_accel "$name"
+	SCAN_ARGS=()
+	[ "$name" != kcsan ] || SCAN_ARGS=(--project-symbols "$(smp_project_symbols "$name")")
+	msg "$name: booting x86-64 ($SMP_ACCEL, $SMP_CPUS vCPUs), suites '$glob'"
+	smp_boot "$name" "$DSHIM_LOGS/$name-1.log" "$DSHIM_TIMEOUT" "$glob"
+	pass_judge "$name" "$glob" "${DSHIM_SUITES_OPTIONAL:-0}"
+	torture=$(smp_torture_line)
+	[ -z "$torture" ] || msg "$name: torture on $SMP_CPUS vCPUs: $torture"
+	for ((i = 2; i <= repeat; i++)); do
+		msg "$name: torture run $i of $repeat"
+		smp_boot "$name" "$DSHIM_LOGS/$name-torture-$i.log" "$DSHIM_TIMEOUT" 'dshim_torture'
+		pass_judge "$name" 'dshim_torture' 0
+		msg "$name: torture run $i of $repeat on $SMP_CPUS vCPUs: $(smp_torture_line)"
+	done
+	if [ "$name" = smp ] && [ -z "${SUITES:-}" ]; then
+		smp_e2e "$name"
+	fi
+	SCAN_ARGS=()
+	msg "$name: ran on $SMP_ACCEL with $SMP_CPUS vCPUs"
+}
