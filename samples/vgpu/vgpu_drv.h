@@ -84,13 +84,17 @@ struct vgpu_file {
 /**
  * struct vgpu_engine - the hardware of one queue: runs its jobs in order
  * @ref: the queue's reference and one per job initialised on it
- * @lock: protects @jobs; taken in hardirq context
+ * @lock: protects @jobs, @stopping and the jobs' &vgpu_hw_job.started;
+ *	taken in hardirq context
  * @jobs: jobs on the engine, the running one first
+ * @stopping: running jobs taken off whose fence is yet to signal: no job
+ *	starts meanwhile, so that the engine's fences signal in order
  */
 struct vgpu_engine {
 	struct kref ref;
-	spinlock_t lock;	/* jobs */
+	spinlock_t lock;	/* jobs, stopping, vgpu_hw_job.started */
 	struct list_head jobs;
+	unsigned int stopping;
 };
 
 /**
@@ -102,6 +106,7 @@ struct vgpu_engine {
  * @signal: signals @fence with an error code (the back end's own)
  * @duration_us: run time at the head of the engine
  * @hang: never completes
+ * @started: it reached the head of the engine and runs (engine lock)
  */
 struct vgpu_hw_job {
 	struct hrtimer timer;
@@ -111,6 +116,7 @@ struct vgpu_hw_job {
 	void (*signal)(struct dma_fence *fence, int error);
 	u32 duration_us;
 	bool hang;
+	bool started;		/* engine->lock */
 };
 
 struct vgpu_engine *vgpu_engine_create(void);

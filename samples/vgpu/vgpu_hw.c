@@ -56,8 +56,19 @@ void vgpu_engine_put(struct vgpu_engine *engine)
 		kref_put(&engine->ref, vgpu_engine_release);
 }
 
-static void vgpu_hw_job_arm(struct vgpu_hw_job *hw)
+/* Start the job at the head of the engine, unless it runs. Lock held. */
+static void vgpu_engine_start_head(struct vgpu_engine *engine)
 {
+	struct vgpu_hw_job *hw;
+
+	lockdep_assert_held(&engine->lock);
+	/* a stopped job's fence is still to signal: it starts the next one */
+	if (engine->stopping)
+		return;
+	hw = list_first_entry_or_null(&engine->jobs, struct vgpu_hw_job, link);
+	if (!hw || hw->started)
+		return;
+	hw->started = true;
 	if (!hw->hang)
 		hrtimer_start(&hw->timer,
 			      ns_to_ktime((u64)hw->duration_us * NSEC_PER_USEC),
@@ -65,26 +76,29 @@ static void vgpu_hw_job_arm(struct vgpu_hw_job *hw)
 }
 
 /*
- * Take @hw off its engine and start the next job if @hw was running.
- * Returns false if @hw was not on the engine (already completed or
- * stopped, or never started): then it is someone else's to signal.
+ * Take @hw off its engine. With @stopping, the engine starts no job until
+ * vgpu_hw_job_stop() signalled @hw's fence, if @hw was running; without,
+ * the next job starts now. Returns false if @hw was not on the engine
+ * (already completed or stopped, or never started): then it is someone
+ * else's to signal.
  */
-static bool vgpu_hw_job_take(struct vgpu_hw_job *hw)
+static bool vgpu_hw_job_take(struct vgpu_hw_job *hw, bool *stopping)
 {
 	struct vgpu_engine *engine = hw->engine;
 	unsigned long flags;
-	bool was_head;
 
 	spin_lock_irqsave(&engine->lock, flags);
 	if (list_empty(&hw->link)) {
 		spin_unlock_irqrestore(&engine->lock, flags);
 		return false;
 	}
-	was_head = engine->jobs.next == &hw->link;
 	list_del_init(&hw->link);
-	if (was_head && !list_empty(&engine->jobs))
-		vgpu_hw_job_arm(list_first_entry(&engine->jobs,
-						 struct vgpu_hw_job, link));
+	if (stopping) {
+		*stopping = hw->started;
+		engine->stopping += hw->started;
+	} else {
+		vgpu_engine_start_head(engine);
+	}
 	spin_unlock_irqrestore(&engine->lock, flags);
 	return true;
 }
@@ -94,16 +108,31 @@ static bool vgpu_hw_job_take(struct vgpu_hw_job *hw)
  * @hw: the job's hardware state
  * @error: what its fence signals
  *
+ * The next job starts only once this one's fence signalled: the fences of
+ * an engine share one context and must signal in order, and a next job of
+ * 0 us started first could complete before this signal.
+ *
  * Context: Any context.
  * Return: true if the job was on the engine and its fence now signalled
  * @error, false if it had completed (or never started).
  */
 bool vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error)
 {
+	struct vgpu_engine *engine = hw->engine;
+	unsigned long flags;
+	bool stopping;
+
 	/* a timer still armed finds the job taken and does nothing */
-	if (!vgpu_hw_job_take(hw))
+	if (!vgpu_hw_job_take(hw, &stopping))
 		return false;
+	/* the signal may let @hw be freed, and its engine reference with it */
+	kref_get(&engine->ref);
 	hw->signal(hw->fence, error);
+	spin_lock_irqsave(&engine->lock, flags);
+	engine->stopping -= stopping;
+	vgpu_engine_start_head(engine);
+	spin_unlock_irqrestore(&engine->lock, flags);
+	vgpu_engine_put(engine);
 	return true;
 }
 
@@ -132,6 +161,7 @@ void vgpu_hw_job_init(struct vgpu_hw_job *hw, struct vgpu_engine *engine,
 	hw->engine = engine;
 	hw->signal = signal;
 	hw->fence = NULL;
+	hw->started = false;
 }
 
 /**
@@ -154,8 +184,7 @@ void vgpu_hw_job_start(struct vgpu_hw_job *hw, struct dma_fence *fence,
 	hw->hang = hang;
 	spin_lock_irqsave(&engine->lock, flags);
 	list_add_tail(&hw->link, &engine->jobs);
-	if (engine->jobs.next == &hw->link)
-		vgpu_hw_job_arm(hw);
+	vgpu_engine_start_head(engine);
 	spin_unlock_irqrestore(&engine->lock, flags);
 }
 
@@ -171,7 +200,7 @@ void vgpu_hw_job_start(struct vgpu_hw_job *hw, struct dma_fence *fence,
 void vgpu_hw_job_fini(struct vgpu_hw_job *hw)
 {
 	hrtimer_cancel(&hw->timer);
-	vgpu_hw_job_take(hw);
+	vgpu_hw_job_take(hw, NULL);
 	vgpu_engine_put(hw->engine);
 	dma_fence_put(hw->fence);
 	hw->fence = NULL;

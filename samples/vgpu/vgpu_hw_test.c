@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
+#include <linux/ktime.h>
 
 #include "vgpu_drv.h"
 
@@ -162,11 +163,60 @@ static void dshim_vgpu_engine_fini_queued(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(t->fence[1]));
 }
 
+static struct engine_test *slow_test;
+
+static void engine_test_signal_slow(struct dma_fence *fence, int error)
+{
+	struct engine_test *t = slow_test;
+	ktime_t end;
+
+	/* as a run on another CPU may: a job reaches the engine meanwhile */
+	vgpu_hw_job_start(&t->hw[JOBS - 1], t->fence[JOBS - 1], 0, false);
+	/*
+	 * A timer armed for the next job has all it needs to fire first:
+	 * 50 ms, by the clock (UML's delay loops are not calibrated).
+	 */
+	end = ktime_add_ms(ktime_get(), 50);
+	while (!dma_fence_is_signaled(t->fence[1]) && ktime_before(ktime_get(), end))
+		cpu_relax();
+	dshim_hw_fence_signal(fence, error);
+}
+
+/*
+ * Issue 15, defect 7: a job stopped at the head of the engine (a timeout,
+ * a cancel) signals its fence before the next job starts. The next ones
+ * take 0 us: had the next been started before the stop signalled, by the
+ * stop or by a job reaching the engine meanwhile, its fence would signal
+ * first, out of order on the one context. The stopped job's signal is
+ * made slow to hold that window open, and a job is started within it.
+ */
+static void dshim_vgpu_engine_stop_in_order(struct kunit *test)
+{
+	struct engine_test *t = test->priv;
+	struct order_cb ocb[JOBS];
+	int i;
+
+	watch_order(test, t, ocb);
+	slow_test = t;
+	t->hw[0].signal = engine_test_signal_slow;
+	vgpu_hw_job_start(&t->hw[0], t->fence[0], 0, true);
+	/* the last one comes during the stop's signal */
+	for (i = 1; i < JOBS - 1; i++)
+		vgpu_hw_job_start(&t->hw[i], t->fence[i], 0, false);
+	KUNIT_EXPECT_TRUE(test, vgpu_hw_job_stop(&t->hw[0], -ETIMEDOUT));
+	KUNIT_ASSERT_GT(test, dma_fence_wait_timeout(t->fence[JOBS - 1], false,
+						     HZ), 0);
+	for (i = 0; i < JOBS; i++)
+		KUNIT_EXPECT_EQ_MSG(test, t->order[i], i, "signal %d", i);
+	KUNIT_EXPECT_EQ(test, t->fence[0]->error, -ETIMEDOUT);
+}
+
 static struct kunit_case dshim_vgpu_engine_cases[] = {
 	KUNIT_CASE(dshim_vgpu_engine_in_order),
 	KUNIT_CASE(dshim_vgpu_engine_hang_holds_up),
 	KUNIT_CASE(dshim_vgpu_engine_stop_after_done),
 	KUNIT_CASE(dshim_vgpu_engine_fini_queued),
+	KUNIT_CASE(dshim_vgpu_engine_stop_in_order),
 	{}
 };
 
