@@ -191,10 +191,19 @@ void dshim_job_put(struct dshim_job *job)
 {
 	if (!job || DSHIM_BAD_HANDLE(job))
 		return;
-	/* the last reference of a submitted job is the scheduler's */
+	dshim_test_put_window(job);
+	/* not the last reference: nothing to check */
+	if (refcount_dec_not_one(&job->refcount))
+		return;
+	/*
+	 * The last one. Of a submitted job, it is the scheduler's, dropped by
+	 * dshim_job_free() after it set FREED, maybe on another CPU: reading
+	 * the count of 1 left by that put (a release) before the flag (here
+	 * the read barrier) sees the flag set.
+	 */
+	smp_rmb();
 	if (DSHIM_MISUSE(test_bit(DSHIM_JOB_ARMED, &job->flags) &&
-			 !test_bit(DSHIM_JOB_FREED, &job->flags) &&
-			 refcount_read(&job->refcount) == 1,
+			 !test_bit(DSHIM_JOB_FREED, &job->flags),
 			 "put of a submitted job without dshim_job_get()\n"))
 		return;
 	if (!refcount_dec_and_test(&job->refcount))
@@ -410,6 +419,7 @@ static int dshim_job_dependency_error(struct dshim_job *job)
  * test's own thread only.
  */
 void (*dshim_test_prepare_hook)(struct dshim_job *job);
+void (*dshim_test_put_hook)(struct dshim_job *job);
 
 /* &drm_sched_backend_ops.prepare_job, in KUnit builds only */
 struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,

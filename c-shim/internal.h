@@ -309,6 +309,22 @@ struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job);
 struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
 				    struct drm_sched_entity *s_entity);
 extern void (*dshim_test_prepare_hook)(struct dshim_job *job);
+extern void (*dshim_test_put_hook)(struct dshim_job *job);
+
+/*
+ * KUnit only: called by dshim_job_put() before it looks at the job, so
+ * that a test can run the scheduler's free of the job first, as another
+ * CPU may.
+ */
+static inline void dshim_test_put_window(struct dshim_job *job)
+{
+	void (*hook)(struct dshim_job *job) = READ_ONCE(dshim_test_put_hook);
+
+	if (hook)
+		hook(job);
+}
+#else
+static inline void dshim_test_put_window(struct dshim_job *job) {}
 #endif
 enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job);
 void dshim_job_free(struct drm_sched_job *sched_job);

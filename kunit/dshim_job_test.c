@@ -311,6 +311,85 @@ static void dshim_job_dependency_error(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+struct put_race {
+	struct mock_ctx *ctx;
+	struct dshim_job *job;
+	bool ran;
+};
+
+static struct put_race *put_race;
+
+/* kunit action: whatever the test did, the hook goes with it */
+static void put_race_clear(void *unused)
+{
+	WRITE_ONCE(dshim_test_put_hook, NULL);
+	WRITE_ONCE(put_race, NULL);
+}
+
+/*
+ * In the test's put of its own reference: complete the job and wait until
+ * the scheduler's free is done with it, its reference dropped (the
+ * scheduler's put comes back here: the job is claimed once).
+ */
+static void put_race_hook(struct dshim_job *job)
+{
+	struct put_race *race = READ_ONCE(put_race);
+	unsigned long end = jiffies + msecs_to_jiffies(5000);
+
+	if (!race || cmpxchg(&race->job, job, NULL) != job)
+		return;
+	mock_hw_advance(race->ctx, 1, 0);
+	while ((atomic_read(&race->ctx->frees) < 1 ||
+		refcount_read(&job->refcount) > 1) && time_before(jiffies, end))
+		usleep_range(200, 500);
+	WRITE_ONCE(race->ran, true);
+}
+
+/*
+ * Issue 15, defect 3: the driver drops its dshim_job_get() reference of a
+ * submitted job while, on another CPU, the scheduler frees the job and
+ * drops its own. The put must neither call that a misuse (a warning)
+ * nor keep the job (a leak of the job, its entity and its scheduler).
+ * The hook runs the whole free inside the put: before the fix, between
+ * its read of the job's flags and its read of the count, where it failed
+ * every time; the put now reads the count first, then the flags, and has
+ * no such window: the case checks the outcome.
+ */
+static void dshim_job_put_races_free(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "put", &mock_ops, 4, 0);
+	long bugs = atomic_long_read(&dshim_counters.driver_bugs);
+	struct put_race *race;
+	struct dshim_job *job;
+	struct dma_fence *fence;
+
+	race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, race);
+	race->ctx = ctx;
+	job = mock_job_create(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_ASSERT_PTR_EQ(test, dshim_job_get(job), job);
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_ASSERT_TRUE(test, mock_wait_on_hw(ctx, 1));
+
+	race->job = job;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, put_race_clear, NULL), 0);
+	WRITE_ONCE(put_race, race);
+	WRITE_ONCE(dshim_test_put_hook, put_race_hook);
+	dshim_job_put(job);
+	put_race_clear(NULL);
+
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(race->ran));
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&dshim_counters.driver_bugs), bugs,
+			    "a legal put was called a misuse");
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+	/* the suite's exit: every object freed, the job, entity, scheduler */
+}
+
 /* A hung job times out; the driver fails it from the callback. */
 static void dshim_job_timeout_ban(struct kunit *test)
 {
@@ -645,6 +724,7 @@ static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_wait_on_hw_slow_run),
 	KUNIT_CASE(dshim_job_kill_during_pick),
 	KUNIT_CASE(dshim_job_bad_credits),
+	KUNIT_CASE(dshim_job_put_races_free),
 	{}
 };
 
