@@ -399,6 +399,20 @@ void dshim_job_cancel_claimed(struct dshim_job *job)
 	clear_and_wake_up_bit(DSHIM_JOB_IN_CANCEL, &job->flags);
 }
 
+/*
+ * The error of a dependency that signalled: a job fence of the shim
+ * exports -ECANCELED for a job whose entity was killed, and the
+ * scheduler fence it stands for (see dshim_job_add_dependency()) has
+ * drm_sched's -ESRCH: the same error, as the contract names it. (A
+ * driver whose own run fails with -ESRCH reads as killed here too.)
+ */
+static int dshim_dependency_error(struct dma_fence *fence)
+{
+	if (fence->error == -ESRCH && to_drm_sched_fence(fence))
+		return -ECANCELED;
+	return fence->error;
+}
+
 /* The first error of a dependency that already signalled, or 0. */
 static int dshim_job_dependency_error(struct dshim_job *job)
 {
@@ -407,7 +421,7 @@ static int dshim_job_dependency_error(struct dshim_job *job)
 
 	xa_for_each(&job->base.dependencies, index, fence) {
 		if (dma_fence_is_signaled(fence) && fence->error)
-			return fence->error;
+			return dshim_dependency_error(fence);
 	}
 	return 0;
 }
@@ -420,18 +434,53 @@ static int dshim_job_dependency_error(struct dshim_job *job)
  */
 void (*dshim_test_prepare_hook)(struct dshim_job *job);
 void (*dshim_test_put_hook)(struct dshim_job *job);
+#endif
 
-/* &drm_sched_backend_ops.prepare_job, in KUnit builds only */
+/*
+ * &drm_sched_backend_ops.prepare_job: called on the run worker once the
+ * job's dependencies are resolved, until it returns NULL; a fence it
+ * returns is waited for first.
+ *
+ * A dependency on a job of the same scheduler resolves when that job is
+ * scheduled, not finished (pipelining). drm_sched also signals the
+ * scheduled fence of a job that never reaches the hardware: one killed
+ * with its entity, or whose run failed or returned no fence; it then
+ * signals the finished fence, with the error, right after. In between,
+ * on another CPU, this job would run past a dependency about to fail.
+ * Such a dependency has no hardware fence (parent): wait for it to
+ * finish, so that its error is seen by dshim_job_run(). DONT_PIPELINE
+ * has drm_sched wait for the finished fence itself, not again for the
+ * scheduled one, which is signalled already.
+ */
 struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
 				    struct drm_sched_entity *s_entity)
 {
+	struct dshim_job *job = to_dshim_job(sched_job);
+	struct drm_sched_fence *s_fence;
+	struct dma_fence *fence;
+	unsigned long index;
+
+#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
 	void (*hook)(struct dshim_job *job) = READ_ONCE(dshim_test_prepare_hook);
 
 	if (hook)
-		hook(to_dshim_job(sched_job));
+		hook(job);
+#endif
+	xa_for_each(&sched_job->dependencies, index, fence) {
+		s_fence = to_drm_sched_fence(fence);
+		if (!s_fence || s_fence->sched != sched_job->sched ||
+		    dma_fence_is_signaled(fence) ||
+		    !dma_fence_is_signaled(&s_fence->scheduled))
+			continue;
+		/* drm_sched_fence_scheduled() sets it before the signal */
+		smp_rmb();
+		if (!READ_ONCE(s_fence->parent)) {
+			set_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &fence->flags);
+			return dma_fence_get(fence);
+		}
+	}
 	return NULL;
 }
-#endif
 
 /* &drm_sched_backend_ops.run_job */
 struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)

@@ -32,10 +32,7 @@
  */
 
 static const struct drm_sched_backend_ops dshim_backend_ops = {
-#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
-	/* a KUnit hook on the run worker, inside drm_sched_entity_pop_job() */
 	.prepare_job = dshim_job_prepare,
-#endif
 	.run_job = dshim_job_run,
 	.timedout_job = dshim_job_timedout,
 	.free_job = dshim_job_free,

@@ -304,10 +304,10 @@ static inline struct dshim_job *to_dshim_job(struct drm_sched_job *job)
 	return container_of(job, struct dshim_job, base);
 }
 
-struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job);
-#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
 struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
 				    struct drm_sched_entity *s_entity);
+struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job);
+#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
 extern void (*dshim_test_prepare_hook)(struct dshim_job *job);
 extern void (*dshim_test_put_hook)(struct dshim_job *job);
 

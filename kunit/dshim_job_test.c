@@ -311,6 +311,218 @@ static void dshim_job_dependency_error(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+/*
+ * Two entities on one scheduler with a credit limit of 1; a hanging job
+ * on the first holds the credit. Returns the scheduler (the caller puts
+ * it) and the other two entities in @ea and @eb, and the hanging job's
+ * fence in *@hang.
+ */
+static struct dshim_sched *two_entities(struct kunit *test, u32 credit_limit,
+					struct workqueue_struct *submit_wq,
+					struct dshim_entity **ea,
+					struct dshim_entity **eb)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "two");
+	struct dshim_sched *sched;
+
+	desc.credit_limit = credit_limit;
+	desc.submit_wq = submit_wq;
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	*ea = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(*ea));
+	*eb = dshim_entity_create(sched, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(*eb));
+	return sched;
+}
+
+/*
+ * Issue 15, defect 4: B depends on A, a job of another entity on the same
+ * scheduler, and A's entity is killed before A runs. The dependency the
+ * shim hands drm_sched is A's scheduler fence, which drm_sched fails with
+ * -ESRCH; B must fail with A's error as the driver sees it, -ECANCELED,
+ * and not run.
+ */
+static void dshim_job_dependency_killed_same_sched(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_entity *ea, *eb;
+	struct dma_fence *hang, *a, *b;
+	struct dshim_sched *sched;
+	struct dshim_job *job;
+
+	sched = two_entities(test, 1, NULL, &ea, &eb);
+	/* the only credit: neither A nor B can be picked yet */
+	hang = mock_submit(test, ctx, eb, MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(hang));
+	KUNIT_ASSERT_TRUE(test, mock_wait_on_hw(ctx, 1));
+	a = mock_submit(test, ctx, ea, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	job = mock_job_create(test, ctx, eb, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dma_fence_get(a)), 0);
+	b = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+
+	dshim_entity_kill(ea);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(a));
+	KUNIT_EXPECT_EQ(test, a->error, -ECANCELED);
+	KUNIT_EXPECT_EQ(test, mock_hw_advance(ctx, 1, 0), 1);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(b));
+	KUNIT_EXPECT_EQ_MSG(test, b->error, -ECANCELED,
+			    "B (depends on the killed A) failed with drm_sched's error");
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 1);
+	KUNIT_EXPECT_EQ(test, dshim_sched_wait_idle(sched, 5000), 0);
+
+	dma_fence_put(hang);
+	dma_fence_put(a);
+	dma_fence_put(b);
+	dshim_entity_put(ea);
+	dshim_entity_put(eb);
+	dshim_sched_put(sched);
+}
+
+struct sched_window {
+	struct dma_fence_cb cb;
+	struct mock_ctx *ctx;
+	struct dma_fence *a_finished;
+	int runs_before;
+	bool spun;
+};
+
+/*
+ * On A's scheduled fence, after the callback that wakes B's entity: hold
+ * the CPU that kills A between drm_sched's signal of A's scheduled fence
+ * and that of its finished fence, until B was picked on another CPU
+ * (it ran, or the shim had it wait for A's finished fence), at most 1 s.
+ */
+static void sched_window_cb(struct dma_fence *f, struct dma_fence_cb *cb)
+{
+	struct sched_window *w = container_of(cb, struct sched_window, cb);
+	int i;
+
+	for (i = 0; i < 10000 && atomic_read(&w->ctx->runs) == w->runs_before &&
+	     !test_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &w->a_finished->flags); i++)
+		udelay(100);
+	WRITE_ONCE(w->spun, true);
+}
+
+/* Whether a callback waits on @f. */
+static bool fence_has_callback(struct dma_fence *f)
+{
+	unsigned long flags;
+	bool ret;
+
+	spin_lock_irqsave(f->lock, flags);
+	ret = !list_empty(&f->cb_list);
+	spin_unlock_irqrestore(f->lock, flags);
+	return ret;
+}
+
+static void destroy_wq(void *wq)
+{
+	destroy_workqueue(wq);
+}
+
+/*
+ * Issue 15, defect 4 on SMP: drm_sched's kill signals a job's scheduled
+ * fence before its finished fence, and a job of the same scheduler that
+ * depends on it is released by the scheduled fence. A run worker on
+ * another CPU (an unbound submit workqueue) then runs B in between,
+ * before A's error exists. The test holds the killing CPU right there,
+ * after B's wake-up: B must still not run, and fail -ECANCELED. (On one
+ * CPU nothing can run in between: there the case checks the outcome
+ * only.)
+ */
+static void dshim_job_dependency_killed_window(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dma_fence *gate, *a, *b, *a_sched;
+	struct workqueue_struct *wq;
+	struct dshim_entity *ea, *eb;
+	struct sched_window *w;
+	struct dshim_sched *sched;
+	struct dshim_job *job;
+	unsigned long end;
+
+	wq = alloc_workqueue("dshim-test-unbound", WQ_UNBOUND, 0);
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	/* after the suite's exit waited for every shim object to go */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_wq, wq), 0);
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->ctx = ctx;
+	sched = two_entities(test, 4, wq, &ea, &eb);
+
+	/* A waits for a foreign fence: queued, never run */
+	gate = dshim_hw_fence_create(ctx->hw_tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(gate));
+	job = mock_job_create(test, ctx, ea, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dma_fence_get(gate)), 0);
+	a = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	job = mock_job_create(test, ctx, eb, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dma_fence_get(a)), 0);
+	b = dshim_job_submit(job);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+
+	/*
+	 * B's entity waits on A's scheduled fence (only it does): its
+	 * callback comes first, then the window's.
+	 */
+	a_sched = dshim_fence_get_sched_fence(a);
+	KUNIT_ASSERT_NOT_NULL(test, a_sched);
+	w->a_finished = a_sched;
+	end = jiffies + msecs_to_jiffies(5000);
+	while (!fence_has_callback(&to_drm_sched_fence(a_sched)->scheduled) &&
+	       time_before(jiffies, end))
+		usleep_range(200, 500);
+	KUNIT_ASSERT_TRUE(test, fence_has_callback(&to_drm_sched_fence(a_sched)->scheduled));
+	w->runs_before = atomic_read(&ctx->runs);
+	if (num_online_cpus() > 1)
+		KUNIT_EXPECT_EQ(test, dma_fence_add_callback(&to_drm_sched_fence(a_sched)->scheduled,
+							     &w->cb, sched_window_cb), 0);
+
+	/*
+	 * The kill stops A's entity and waits for A's gate; signalled only
+	 * then, A goes through drm_sched's kill (not a run that fails it):
+	 * scheduled fence, then finished.
+	 */
+	dshim_entity_kill(ea);
+	end = jiffies + msecs_to_jiffies(5000);
+	while (!(READ_ONCE(ea->base.stopped) && !READ_ONCE(ea->base.dependency)) &&
+	       time_before(jiffies, end))
+		usleep_range(200, 500);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(ea->base.stopped));
+	dshim_hw_fence_signal(gate, 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(a));
+	KUNIT_EXPECT_EQ(test, a->error, -ECANCELED);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(b));
+	KUNIT_EXPECT_EQ_MSG(test, b->error, -ECANCELED,
+			    "B ran between A's scheduled and finished fences");
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 0);
+	/* drm_sched's kill, not a failed run (-ECANCELED) */
+	KUNIT_EXPECT_EQ(test, a_sched->error, -ESRCH);
+	if (num_online_cpus() > 1) {
+		KUNIT_EXPECT_TRUE(test, READ_ONCE(w->spun));
+		/* B was picked in the window, and held back by the shim */
+		KUNIT_EXPECT_TRUE(test, test_bit(DRM_SCHED_FENCE_DONT_PIPELINE,
+						 &a_sched->flags));
+	}
+	KUNIT_EXPECT_EQ(test, dshim_sched_wait_idle(sched, 5000), 0);
+
+	dma_fence_put(a_sched);
+	dma_fence_put(gate);
+	dma_fence_put(a);
+	dma_fence_put(b);
+	dshim_entity_put(ea);
+	dshim_entity_put(eb);
+	dshim_sched_put(sched);
+}
+
 struct put_race {
 	struct mock_ctx *ctx;
 	struct dshim_job *job;
@@ -714,6 +926,8 @@ static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_dependency_same_sched),
 	KUNIT_CASE(dshim_job_dependency_other_sched),
 	KUNIT_CASE(dshim_job_dependency_error),
+	KUNIT_CASE(dshim_job_dependency_killed_same_sched),
+	KUNIT_CASE(dshim_job_dependency_killed_window),
 	KUNIT_CASE(dshim_job_timeout_ban),
 	KUNIT_CASE(dshim_job_timeout_continue),
 	KUNIT_CASE(dshim_job_timeout_during_run),
