@@ -22,10 +22,13 @@
  * * a job drm_sched picks from the entity is not passed to
  *   &dshim_sched_ops.run: its fence signals -ECANCELED;
  * * jobs still queued are cancelled by drm_sched_entity_fini(), whose
- *   -ESRCH the shim reports as -ECANCELED too: one error for "never ran";
+ *   -ESRCH the shim reports as -ECANCELED too: one error for "never ran",
+ *   without waiting for their dependencies from outside the shim (see
+ *   "dependencies from outside");
  * * jobs on the hardware get &dshim_sched_ops.cancel, if the driver has it.
  *
- * The entity's memory lives until its last job is freed. The submit lock
+ * The entity's memory lives until its last job and its last dependency
+ * fence are freed. The submit lock
  * orders drm_sched_entity_fini() after every push that started before the
  * kill, so no job is ever pushed to a dead entity (drm_sched would drop it
  * without a free_job call). The scheduler's run and free work are paused
@@ -82,6 +85,8 @@ static void dshim_entity_kill_work(struct work_struct *work)
 	drm_sched_entity_fini(&entity->base);
 	drm_sched_wqueue_start(&sched->base);
 	mutex_unlock(&sched->pause_lock);
+	/* the killed jobs wait for nothing from outside the shim */
+	dshim_entity_cancel_deps(entity);
 	dshim_sched_cancel_hw_jobs(sched, entity);
 	dshim_entity_unref(entity);
 }
@@ -159,6 +164,8 @@ struct dshim_entity *dshim_entity_create(struct dshim_sched *sched,
 	refcount_set(&entity->refcount, 1);	/* for the users */
 	entity->sched = sched;
 	mutex_init(&entity->submit_lock);
+	spin_lock_init(&entity->deps_lock);
+	INIT_LIST_HEAD(&entity->deps);
 	atomic_set(&entity->num_jobs, 0);
 	INIT_WORK(&entity->kill_work, dshim_entity_kill_work);
 	INIT_RCU_WORK(&entity->free_rwork, dshim_entity_free_work);

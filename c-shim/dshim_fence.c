@@ -201,6 +201,13 @@ struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence)
 	return sched_fence;
 }
 
+/* Whether @fence is the exported fence of a shim job (not a hw fence). */
+bool dshim_fence_is_job(const struct dma_fence *fence)
+{
+	return fence->ops == &dshim_fence_ops &&
+	       !test_bit(DSHIM_FENCE_FLAG_HW, &fence->flags);
+}
+
 /**
  * dshim_fence_is_shim() - whether a fence was made by the shim
  * @fence: any fence

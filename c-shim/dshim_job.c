@@ -65,8 +65,14 @@ static void dshim_job_release_payload(struct dshim_job *job)
 {
 	struct dshim_entity *entity = job->entity;
 	struct dshim_sched *sched = entity->sched;
+	struct dma_fence *dep;
+	unsigned long index;
 	bool entity_idle;
 
+	/* a job never submitted: its dependency fences have no waiter */
+	if (!test_bit(DSHIM_JOB_ARMED, &job->flags))
+		xa_for_each(&job->base.dependencies, index, dep)
+			dshim_dep_cancel(dep);
 	drm_sched_job_cleanup(&job->base);
 	sched->ops->free(job);
 	set_bit(DSHIM_JOB_FREED, &job->flags);
@@ -215,6 +221,38 @@ void dshim_job_put(struct dshim_job *job)
 }
 EXPORT_SYMBOL_GPL(dshim_job_put);
 
+/*
+ * Add @fence, from outside the shim and not signalled, through a
+ * dependency fence of the shim's (see "dependencies from outside").
+ */
+static int dshim_job_add_foreign(struct dshim_job *job, struct dma_fence *fence)
+{
+	struct dma_fence *entry, *dep;
+	unsigned long index;
+	int ret;
+
+	xa_for_each(&job->base.dependencies, index, entry) {
+		if (dshim_dep_covers(entry, fence)) {
+			dma_fence_put(fence);
+			return 0;
+		}
+	}
+	dep = dshim_dep_create(job->entity, fence);
+	if (IS_ERR(dep))
+		return PTR_ERR(dep);
+	/* drm_sched puts @dep on failure: keep it to let it go */
+	dma_fence_get(dep);
+	ret = dshim_fail_alloc() ? -ENOMEM : 0;
+	if (ret)
+		dma_fence_put(dep);
+	else
+		ret = drm_sched_job_add_dependency(&job->base, dep);
+	if (ret)
+		dshim_dep_cancel(dep);
+	dma_fence_put(dep);
+	return ret;
+}
+
 /**
  * dshim_job_add_dependency() - make a job wait for a fence
  * @job: a job not yet submitted
@@ -226,7 +264,9 @@ EXPORT_SYMBOL_GPL(dshim_job_put);
  * jobs of one scheduler reach the hardware in order). Any other @fence is
  * waited for until it signals; if it signals an error, the job is not run
  * and its fence signals that error. (A pipelined dependency that fails on
- * the hardware after this job was run cannot stop it.)
+ * the hardware after this job was run cannot stop it.) If the job's
+ * entity is killed first, the job does not wait for a @fence from outside
+ * the shim's job fences: its fence signals -ECANCELED without it.
  *
  * Context: Process context; may sleep.
  * Return: 0, -EINVAL for a bad handle or a job already submitted, or
@@ -262,6 +302,9 @@ int dshim_job_add_dependency(struct dshim_job *job, struct dma_fence *fence)
 		} else {
 			dma_fence_put(sched_fence);
 		}
+	} else if (!dshim_fence_is_job(fence) && !dma_fence_is_signaled(fence)) {
+		/* from outside the shim: a kill must not wait for it */
+		return dshim_job_add_foreign(job, fence);
 	}
 
 	if (dshim_fail_alloc()) {

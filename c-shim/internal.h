@@ -148,6 +148,7 @@ void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
 			 struct dma_fence *sched_fence, struct dma_fence *prev);
 void dshim_fence_signal_job(struct dshim_fence *fence, int error);
 struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence);
+bool dshim_fence_is_job(const struct dma_fence *fence);
 
 /* dshim_sched.c */
 
@@ -218,7 +219,8 @@ enum {
  * struct dshim_entity - a counted drm_sched_entity on one scheduler
  * @base: the drm_sched entity; drm_sched_entity_fini() runs in @kill_work
  * @users: driver handles; zero means killed
- * @refcount: memory references: users, jobs, @kill_work in flight
+ * @refcount: memory references: users, jobs, dependency fences,
+ *	@kill_work in flight
  * @sched: the scheduler (a memory reference)
  * @timeline: name and context of the fences of this entity's jobs
  * @last_fence: fence of the last job submitted, under @submit_lock
@@ -227,6 +229,11 @@ enum {
  * @flags: %DSHIM_ENTITY_KILLED
  * @link: in &dshim_sched.entities, under &dshim_sched.lock
  * @num_jobs: jobs created on this entity whose @free has not run
+ * @deps_lock: protects @deps and @deps_cancelled; taken in any context
+ * @deps: dependency fences of this entity's jobs not signalled yet
+ *	(&struct dshim_dep)
+ * @deps_cancelled: the entity was killed: new dependency fences signal
+ *	-ECANCELED at once
  * @kill_work: drm_sched_entity_fini() in process context
  * @free_rwork: kfree() after an RCU grace period
  */
@@ -241,6 +248,9 @@ struct dshim_entity {
 	unsigned long flags;
 	struct list_head link;
 	atomic_t num_jobs;
+	spinlock_t deps_lock;		/* deps, deps_cancelled */
+	struct list_head deps;
+	bool deps_cancelled;
 	struct work_struct kill_work;
 	struct rcu_work free_rwork;
 };
@@ -249,6 +259,39 @@ void dshim_entity_ref(struct dshim_entity *entity);
 void dshim_entity_unref(struct dshim_entity *entity);
 bool dshim_entity_is_killed(const struct dshim_entity *entity);
 bool dshim_entity_is_closed(const struct dshim_entity *entity);
+
+/* dshim_dep.c */
+
+enum {
+	DSHIM_DEP_DONE,			/* signalled, or about to be */
+};
+
+/**
+ * struct dshim_dep - a job's dependency from outside, as drm_sched sees it
+ * @base: the fence drm_sched waits for
+ * @lock: the lock of @base
+ * @flags: %DSHIM_DEP_DONE
+ * @fence: the dependency (a reference)
+ * @cb: on @fence; holds a reference on @base until it ran or is removed
+ * @entity: the job's entity (a memory reference)
+ * @link: in &dshim_entity.deps until signalled, under
+ *	&dshim_entity.deps_lock
+ */
+struct dshim_dep {
+	struct dma_fence base;
+	spinlock_t lock;		/* base */
+	unsigned long flags;
+	struct dma_fence *fence;
+	struct dma_fence_cb cb;
+	struct dshim_entity *entity;
+	struct list_head link;		/* entity->deps_lock */
+};
+
+struct dma_fence *dshim_dep_create(struct dshim_entity *entity,
+				   struct dma_fence *fence);
+void dshim_dep_cancel(struct dma_fence *fence);
+bool dshim_dep_covers(struct dma_fence *entry, struct dma_fence *fence);
+void dshim_entity_cancel_deps(struct dshim_entity *entity);
 
 /* dshim_queue.c */
 

@@ -85,10 +85,14 @@ static int op_queue(struct kunit *test, struct mock_ctx *ctx, void *arg)
 	return 0;
 }
 
-/* create a job, add two dependencies, submit it and wait for it */
+/*
+ * create a job, add three dependencies (two signalled, one not: the shim
+ * makes a dependency fence of its own for that one), submit it and wait
+ * for it
+ */
 static int op_job(struct kunit *test, struct mock_ctx *ctx, void *arg)
 {
-	struct dma_fence *dep, *fence;
+	struct dma_fence *dep, *fence, *gate;
 	struct dshim_job *job;
 	int ret;
 
@@ -109,14 +113,27 @@ static int op_job(struct kunit *test, struct mock_ctx *ctx, void *arg)
 	ret = dshim_job_add_dependency(job, dep);
 	if (ret)
 		goto err_put_job;
+	gate = dshim_hw_fence_create(ctx->hw_tl);
+	if (IS_ERR(gate)) {
+		ret = PTR_ERR(gate);
+		goto err_put_job;
+	}
+	ret = dshim_job_add_dependency(job, dma_fence_get(gate));
+	if (ret)
+		goto err_put_gate;
 
 	fence = dshim_job_submit(job);
+	dshim_hw_fence_signal(gate, 0);
+	dma_fence_put(gate);
 	if (IS_ERR(fence))
 		return PTR_ERR(fence);
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
 	dma_fence_put(fence);
 	return 0;
 
+err_put_gate:
+	dshim_hw_fence_signal(gate, 0);
+	dma_fence_put(gate);
 err_put_job:
 	dshim_job_put(job);
 	return ret;
@@ -192,7 +209,7 @@ static void dshim_alloc_fail_entity(struct kunit *test)
  */
 static void dshim_alloc_fail_job(struct kunit *test)
 {
-	static const struct alloc_op op = { "job", op_job, 6 };
+	static const struct alloc_op op = { "job", op_job, 9 };
 	struct mock_ctx *ctx = test->priv;
 	struct dshim_sched_desc desc = mock_desc(ctx, "queue");
 	struct dshim_queue *queue = dshim_queue_create(&desc);

@@ -231,7 +231,30 @@ static void dshim_teardown_fences_outlive_everything(struct kunit *test)
 	dshim_queue_put(other);
 }
 
-/* An entity killed while its jobs wait on a dependency that never comes. */
+/* Wait until no scheduler, entity or job of the shim is left. */
+static bool no_sched_entity_job(void)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(5000);
+	struct dshim_stats s;
+
+	for (;;) {
+		dshim_stats_read(&s);
+		if (!s.scheds && !s.entities && !s.jobs)
+			return true;
+		if (time_after(jiffies, end))
+			return false;
+		usleep_range(500, 1000);
+	}
+}
+
+/*
+ * Issue 15, defect 5: an entity killed while its job waits on a dependency
+ * from outside the shim that never comes. drm_sched's kill waits for every
+ * dependency of a killed job; the job's fence, the job, its entity and
+ * scheduler waited with it, for good. The kill must cancel the job now:
+ * its fence signals -ECANCELED and everything but the fences goes, while
+ * the dependency is still pending.
+ */
 static void dshim_teardown_kill_waiting_on_dependency(struct kunit *test)
 {
 	struct mock_ctx *ctx = test->priv;
@@ -252,15 +275,53 @@ static void dshim_teardown_kill_waiting_on_dependency(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
 
 	dshim_queue_put(queue);
-	msleep(20);
-	/* drm_sched waits for the dependency even for killed jobs */
-	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(fence));
-	dshim_hw_fence_signal(dep, 0);
-	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_TRUE_MSG(test, mock_wait_fence(fence),
+			      "the killed job's fence waits for its dependency");
 	KUNIT_EXPECT_EQ(test, fence->error, -ECANCELED);
+	KUNIT_EXPECT_TRUE_MSG(test, no_sched_entity_job(),
+			      "the killed queue's objects wait for its dependency");
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(dep));
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 0);
+	dshim_hw_fence_signal(dep, 0);
 	dma_fence_put(dep);
 	dma_fence_put(fence);
+}
+
+/*
+ * A dependency from outside added to a job of an entity already killed:
+ * the job is refused at submit and freed, without waiting for it.
+ */
+static void dshim_teardown_dependency_after_kill(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "late");
+	struct dma_fence *dep, *fence;
+	struct dshim_sched *sched;
+	struct dshim_entity *entity;
+	struct dshim_job *job;
+	unsigned long end;
+
+	entity = mock_sched_entity(test, &desc, &sched);
+	job = mock_job_create(test, ctx, entity, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
+	dshim_entity_kill(entity);
+	/* the kill's work has cancelled the entity's dependencies */
+	end = jiffies + msecs_to_jiffies(5000);
+	while (!READ_ONCE(entity->deps_cancelled) && time_before(jiffies, end))
+		usleep_range(200, 500);
+	KUNIT_ASSERT_TRUE(test, READ_ONCE(entity->deps_cancelled));
+
+	dep = dshim_hw_fence_create(ctx->hw_tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dep));
+	KUNIT_EXPECT_EQ(test, dshim_job_add_dependency(job, dma_fence_get(dep)), 0);
+	fence = dshim_job_submit(job);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(fence), -ESHUTDOWN);
+	dshim_entity_put(entity);
+	dshim_sched_put(sched);
+	KUNIT_EXPECT_TRUE(test, no_sched_entity_job());
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	dshim_hw_fence_signal(dep, 0);
+	dma_fence_put(dep);
 }
 
 struct counted_cb {
@@ -448,6 +509,7 @@ static struct kunit_case dshim_teardown_cases[] = {
 			 drop_gen_params),
 	KUNIT_CASE(dshim_teardown_fences_outlive_everything),
 	KUNIT_CASE(dshim_teardown_kill_waiting_on_dependency),
+	KUNIT_CASE(dshim_teardown_dependency_after_kill),
 	KUNIT_CASE(dshim_teardown_fence_callbacks_after_put),
 	KUNIT_CASE(dshim_teardown_timeout_bans_queue),
 	KUNIT_CASE_SLOW(dshim_teardown_stress),

@@ -107,7 +107,7 @@ struct dshim_sched_desc {
  * @entities: entities whose memory is not yet freed
  * @queues: queue handles not yet freed
  * @jobs: jobs whose memory is not yet freed
- * @fences: shim fences (job and hardware) not yet freed
+ * @fences: shim fences (job, hardware and dependency) not yet freed
  * @timelines: timelines not yet freed
  * @driver_bugs: misuse the shim caught and warned about (never decreases)
  */
