@@ -8,6 +8,7 @@
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/err.h>
+#include <linux/ktime.h>
 #include <linux/rbtree.h>
 #include <linux/xarray.h>
 
@@ -400,11 +401,13 @@ struct sched_window {
 static void sched_window_cb(struct dma_fence *f, struct dma_fence_cb *cb)
 {
 	struct sched_window *w = container_of(cb, struct sched_window, cb);
-	int i;
+	/* interrupts are off: by the clock, not by jiffies */
+	ktime_t end = ktime_add_ms(ktime_get(), 1000);
 
-	for (i = 0; i < 10000 && atomic_read(&w->ctx->runs) == w->runs_before &&
-	     !test_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &w->a_finished->flags); i++)
-		udelay(100);
+	while (atomic_read(&w->ctx->runs) == w->runs_before &&
+	       !test_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &w->a_finished->flags) &&
+	       ktime_before(ktime_get(), end))
+		cpu_relax();
 	WRITE_ONCE(w->spun, true);
 }
 
@@ -483,12 +486,14 @@ static void dshim_job_dependency_killed_window(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, fence_has_callback(&to_drm_sched_fence(a_sched)->scheduled));
 	w->runs_before = atomic_read(&ctx->runs);
 	if (num_online_cpus() > 1)
-		KUNIT_EXPECT_EQ(test, dma_fence_add_callback(&to_drm_sched_fence(a_sched)->scheduled,
-							     &w->cb, sched_window_cb), 0);
+		KUNIT_EXPECT_EQ(test,
+				dma_fence_add_callback(&to_drm_sched_fence(a_sched)->scheduled,
+						       &w->cb, sched_window_cb), 0);
 
 	/*
-	 * The kill stops A's entity and waits for A's gate; signalled only
-	 * then, A goes through drm_sched's kill (not a run that fails it):
+	 * The kill stops A's entity; only then is A's gate signalled (or
+	 * cancelled by the kill: A waits for nothing from outside), so that
+	 * A goes through drm_sched's kill, not a run that fails it:
 	 * scheduled fence, then finished.
 	 */
 	dshim_entity_kill(ea);

@@ -7,6 +7,8 @@
  * random durations and kinds with dependencies on other threads' fences,
  * kill queues, and drop their last queue reference from the thread or
  * from inside a job's run or free callback or its completion interrupt.
+ * Some jobs also depend on a fence from outside the shim that an hrtimer
+ * signals, racing the kill of their queue.
  * Queues are also shared: a thread publishes its queue in a slot, where
  * threads on other CPUs submit to it, kill it and drop it at the same
  * time as its creator. The mock hardware's hrtimers fire on the CPU that
@@ -25,11 +27,13 @@
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/err.h>
+#include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
 #include <linux/prandom.h>
 #include <linux/random.h>
+#include <linux/slab.h>
 
 #include "dshim_test.h"
 
@@ -84,6 +88,7 @@ struct torture {
 	atomic_long_t refused;
 	atomic_long_t parked;
 	atomic_long_t shared_uses;
+	atomic_long_t foreign;
 	struct torture_cpu {
 		atomic_long_t submits;
 		atomic_long_t kills;
@@ -164,6 +169,57 @@ static struct dma_fence *torture_ring_pick(struct torture_thread *th)
 }
 
 /*
+ * A fence from outside the shim (another driver's, say), signalled by a
+ * hardirq hrtimer in up to 1 ms, often after the queue of the job that
+ * depends on it was killed: the shim's dependency fence races the two.
+ */
+struct torture_foreign {
+	struct dma_fence base;	/* first: dma_fence_free() kfree_rcu()s it */
+	spinlock_t lock;	/* the fence's */
+	struct hrtimer timer;
+};
+
+static const char *torture_foreign_name(struct dma_fence *fence)
+{
+	return "dshim-torture-foreign";
+}
+
+static const struct dma_fence_ops torture_foreign_ops = {
+	.get_driver_name = torture_foreign_name,
+	.get_timeline_name = torture_foreign_name,
+};
+
+static enum hrtimer_restart torture_foreign_fire(struct hrtimer *timer)
+{
+	struct torture_foreign *tf = container_of(timer, struct torture_foreign,
+						  timer);
+
+	dma_fence_signal(&tf->base);
+	/* the timer's reference; the fence is freed after RCU */
+	dma_fence_put(&tf->base);
+	return HRTIMER_NORESTART;
+}
+
+/* A new foreign fence (the caller's reference), or NULL. */
+static struct dma_fence *torture_foreign(struct torture_thread *th)
+{
+	struct torture_foreign *tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+
+	if (!tf)
+		return NULL;
+	spin_lock_init(&tf->lock);
+	dma_fence_init(&tf->base, &torture_foreign_ops, &tf->lock,
+		       dma_fence_context_alloc(1), 1);
+	hrtimer_init(&tf->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	tf->timer.function = torture_foreign_fire;
+	dma_fence_get(&tf->base);
+	hrtimer_start(&tf->timer, ns_to_ktime((u64)rnd_below(th, 1000) * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_HARD);
+	atomic_long_inc(&th->t->foreign);
+	return &tf->base;
+}
+
+/*
  * One job of a random kind. Jobs that hang get a queue with a timeout, so
  * that they end by themselves; a queue reference is parked only in jobs
  * that neither hang nor depend on anything, so that no drop waits on a
@@ -206,8 +262,11 @@ static void torture_job(struct torture_thread *th, struct dshim_queue *queue,
 		mj->kill_at_drop = !rnd_below(th, 16);
 		*parked = true;
 		atomic_long_inc(&t->parked);
-	} else if (rnd_below(th, 2)) {
-		dshim_job_add_dependency(job, torture_ring_pick(th));
+	} else {
+		if (rnd_below(th, 2))
+			dshim_job_add_dependency(job, torture_ring_pick(th));
+		if (!rnd_below(th, 16))
+			dshim_job_add_dependency(job, torture_foreign(th));
 	}
 
 	fence = dshim_job_submit(job);
@@ -361,7 +420,7 @@ static void dshim_torture_queues(struct kunit *test)
 	for (i = 0; i < TORTURE_CPUS; i++)
 		atomic_long_set(&torture_hw_signals[i], 0);
 	ctx->hw_signal = torture_hw_signal;
-	kunit_info(test, "seed %u, %u threads on %u CPUs, at least %u ms and %u jobs (at most %u ms)\n",
+	kunit_info(test, "seed %u, %u threads, %u CPUs, at least %u ms and %u jobs (at most %u ms)\n",
 		   seed, nthreads, num_online_cpus(), torture_ms, torture_min_jobs,
 		   max(max_ms, torture_ms));
 
@@ -400,11 +459,11 @@ static void dshim_torture_queues(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees),
 			atomic_read(&ctx->created));
 	kunit_info(test,
-		   "%lld ms: %ld jobs (%ld refused after a kill), %ld queues, %ld kills, %ld queue refs dropped in callbacks, %ld uses of shared queues; %d ran, %d cancelled, %d timed out, %d freed of %d created\n",
+		   "%lld ms: %ld jobs (%ld refused after a kill), %ld queues, %ld kills, %ld queue refs dropped in callbacks, %ld uses of shared queues, %ld foreign dependencies; %d ran, %d cancelled, %d timed out, %d freed of %d created\n",
 		   ktime_ms_delta(ktime_get(), start), atomic_long_read(&t->jobs),
 		   atomic_long_read(&t->refused), atomic_long_read(&t->queues),
 		   atomic_long_read(&t->kills), atomic_long_read(&t->parked),
-		   atomic_long_read(&t->shared_uses),
+		   atomic_long_read(&t->shared_uses), atomic_long_read(&t->foreign),
 		   atomic_read(&ctx->runs), atomic_read(&ctx->cancels),
 		   atomic_read(&ctx->timeouts), atomic_read(&ctx->frees),
 		   atomic_read(&ctx->created));
