@@ -35,11 +35,11 @@
 SMP_CPUS=${DSHIM_SMP_CPUS:-4}
 SMP_MEM=${DSHIM_SMP_MEM:-2048}
 # Kernel arguments of every SMP boot: full preemption (more interleavings
-# than the configured voluntary default), every KASAN report; the
-# torture's least run time is kept, its hard limit raised for TCG.
+# than the configured default, none), every KASAN report; the torture's
+# least run time is kept, its hard limit raised for TCG.
 SMP_KERNEL_ARGS=${DSHIM_SMP_KERNEL_ARGS:-preempt=full kasan_multi_shot dshim_kunit.torture_max_ms=200000}
 # The kcsan pass's on top: a watchpoint every ~200 accesses instead of
-# ~4000 (the suites' boot takes 70 s instead of 45 s under TCG).
+# ~4000 (the suites' boot takes 60-85 s instead of about 45 s under TCG).
 SMP_KCSAN_ARGS=${DSHIM_SMP_KCSAN_ARGS:-kcsan.skip_watch=200}
 
 # The qemu arguments of the chosen accelerator (smp_accel).
@@ -97,17 +97,14 @@ smp_accel() {
 	msg "$name: accelerator: $SMP_ACCEL, $SMP_CPUS vCPUs ($why)"
 }
 
-# smp_boot NAME LOG TIMEOUT GLOB [QEMU_ARG]... -- [KERNEL_ARG]...: one
-# boot of build-NAME's kernel through kunit.py exec; its console goes to
-# LOG. Sets BOOT_LOG, BOOT_RC and BOOT_OUT (empty: kunit.py's summary to
-# the terminal).
+# smp_boot NAME LOG TIMEOUT GLOB: one boot of build-NAME's kernel through
+# kunit.py exec, the KUnit suites matching GLOB; its console goes to LOG.
+# Sets BOOT_LOG, BOOT_RC and BOOT_OUT (empty: kunit.py's summary to the
+# terminal).
 smp_boot() {
 	local name=$1 log=$2 timeout=$3 glob=$4 rc=0 t0 a
-	local -a qemu=() kargs=()
-	shift 4
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do qemu+=("$1") && shift; done
-	[ $# -eq 0 ] || shift
-	for a in $SMP_KERNEL_ARGS "$@"; do kargs+=(--kernel_args "$a"); done
+	local -a kargs=()
+	for a in $SMP_KERNEL_ARGS; do kargs+=(--kernel_args "$a"); done
 	if [ "$name" = kcsan ]; then
 		for a in $SMP_KCSAN_ARGS; do kargs+=(--kernel_args "$a"); done
 	fi
@@ -118,7 +115,7 @@ smp_boot() {
 	(cd "$(readlink -f "$DSHIM_CACHE/build-$name/source")" &&
 		exec timeout -s KILL $((timeout + 60)) "$PYTHON" tools/testing/kunit/kunit.py exec \
 			--arch=x86_64 --build_dir="$DSHIM_CACHE/build-$name" --timeout="$timeout" \
-			--raw_output=all --qemu_args="$SMP_QEMU_ARGS ${qemu[*]}" "${kargs[@]}" "$glob") \
+			--raw_output=all --qemu_args="$SMP_QEMU_ARGS" "${kargs[@]}" "$glob") \
 		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
 	if [ $(($(date +%s) - t0)) -ge "$timeout" ]; then
 		echo "dshim: the kernel did not finish within $timeout s: killed" >>"$BOOT_LOG"
