@@ -93,12 +93,8 @@ static void dshim_dep_unlink(struct dshim_dep *dep)
 static void dshim_dep_fence_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
 {
 	struct dshim_dep *dep = container_of(cb, struct dshim_dep, cb);
-	int error = fence->error;
 
-	/* another scheduler's job, killed: "never ran", as for our own */
-	if (error == -ESRCH && to_drm_sched_fence(fence))
-		error = -ECANCELED;
-	dshim_dep_signal(dep, error);
+	dshim_dep_signal(dep, dshim_fence_dependency_error(fence));
 	/* off the list before the list's user may let it go */
 	dshim_dep_unlink(dep);
 	dma_fence_put(&dep->base);	/* the callback's reference */

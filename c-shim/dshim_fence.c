@@ -208,6 +208,20 @@ bool dshim_fence_is_job(const struct dma_fence *fence)
 	       !test_bit(DSHIM_FENCE_FLAG_HW, &fence->flags);
 }
 
+/*
+ * The error of a signalled dependency as the contract names it: drm_sched
+ * fails the jobs of a killed entity with -ESRCH, which a shim job fence
+ * exports as -ECANCELED, "never ran"; a scheduler fence (the one behind a
+ * job fence of the same scheduler, or another driver's) says the same.
+ * (A driver whose own run fails with -ESRCH reads as killed here too.)
+ */
+int dshim_fence_dependency_error(struct dma_fence *fence)
+{
+	if (fence->error == -ESRCH && to_drm_sched_fence(fence))
+		return -ECANCELED;
+	return fence->error;
+}
+
 /**
  * dshim_fence_is_shim() - whether a fence was made by the shim
  * @fence: any fence

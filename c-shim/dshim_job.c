@@ -197,7 +197,7 @@ void dshim_job_put(struct dshim_job *job)
 {
 	if (!job || DSHIM_BAD_HANDLE(job))
 		return;
-	dshim_test_put_window(job);
+	dshim_test_hook(dshim_test_put_hook, job);
 	/* not the last reference: nothing to check */
 	if (refcount_dec_not_one(&job->refcount))
 		return;
@@ -221,6 +221,17 @@ void dshim_job_put(struct dshim_job *job)
 }
 EXPORT_SYMBOL_GPL(dshim_job_put);
 
+/* drm_sched_job_add_dependency(), or its failure injected; consumes @fence */
+static int dshim_job_add_sched_dependency(struct dshim_job *job,
+					  struct dma_fence *fence)
+{
+	if (dshim_fail_alloc()) {
+		dma_fence_put(fence);
+		return -ENOMEM;
+	}
+	return drm_sched_job_add_dependency(&job->base, fence);
+}
+
 /*
  * Add @fence, from outside the shim and not signalled, through a
  * dependency fence of the shim's (see "dependencies from outside").
@@ -240,13 +251,9 @@ static int dshim_job_add_foreign(struct dshim_job *job, struct dma_fence *fence)
 	dep = dshim_dep_create(job->entity, fence);
 	if (IS_ERR(dep))
 		return PTR_ERR(dep);
-	/* drm_sched puts @dep on failure: keep it to let it go */
+	/* a failed add puts @dep: keep it to let it go */
 	dma_fence_get(dep);
-	ret = dshim_fail_alloc() ? -ENOMEM : 0;
-	if (ret)
-		dma_fence_put(dep);
-	else
-		ret = drm_sched_job_add_dependency(&job->base, dep);
+	ret = dshim_job_add_sched_dependency(job, dep);
 	if (ret)
 		dshim_dep_cancel(dep);
 	dma_fence_put(dep);
@@ -306,12 +313,7 @@ int dshim_job_add_dependency(struct dshim_job *job, struct dma_fence *fence)
 		/* from outside the shim: a kill must not wait for it */
 		return dshim_job_add_foreign(job, fence);
 	}
-
-	if (dshim_fail_alloc()) {
-		dma_fence_put(fence);
-		return -ENOMEM;
-	}
-	return drm_sched_job_add_dependency(&job->base, fence);
+	return dshim_job_add_sched_dependency(job, fence);
 }
 EXPORT_SYMBOL_GPL(dshim_job_add_dependency);
 
@@ -442,20 +444,6 @@ void dshim_job_cancel_claimed(struct dshim_job *job)
 	clear_and_wake_up_bit(DSHIM_JOB_IN_CANCEL, &job->flags);
 }
 
-/*
- * The error of a dependency that signalled: a job fence of the shim
- * exports -ECANCELED for a job whose entity was killed, and the
- * scheduler fence it stands for (see dshim_job_add_dependency()) has
- * drm_sched's -ESRCH: the same error, as the contract names it. (A
- * driver whose own run fails with -ESRCH reads as killed here too.)
- */
-static int dshim_dependency_error(struct dma_fence *fence)
-{
-	if (fence->error == -ESRCH && to_drm_sched_fence(fence))
-		return -ECANCELED;
-	return fence->error;
-}
-
 /* The first error of a dependency that already signalled, or 0. */
 static int dshim_job_dependency_error(struct dshim_job *job)
 {
@@ -464,17 +452,13 @@ static int dshim_job_dependency_error(struct dshim_job *job)
 
 	xa_for_each(&job->base.dependencies, index, fence) {
 		if (dma_fence_is_signaled(fence) && fence->error)
-			return dshim_dependency_error(fence);
+			return dshim_fence_dependency_error(fence);
 	}
 	return 0;
 }
 
 #if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
-/*
- * KUnit only: called on the run worker with the job it is about to pop. A
- * plain pointer, not a KUnit static stub: those redirect calls made on the
- * test's own thread only.
- */
+/* KUnit only: see dshim_test_hook() */
 void (*dshim_test_prepare_hook)(struct dshim_job *job);
 void (*dshim_test_put_hook)(struct dshim_job *job);
 #endif
@@ -503,12 +487,7 @@ struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
 	struct dma_fence *fence;
 	unsigned long index;
 
-#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
-	void (*hook)(struct dshim_job *job) = READ_ONCE(dshim_test_prepare_hook);
-
-	if (hook)
-		hook(job);
-#endif
+	dshim_test_hook(dshim_test_prepare_hook, job);
 	xa_for_each(&sched_job->dependencies, index, fence) {
 		s_fence = to_drm_sched_fence(fence);
 		if (!s_fence || s_fence->sched != sched_job->sched ||

@@ -149,6 +149,7 @@ void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
 void dshim_fence_signal_job(struct dshim_fence *fence, int error);
 struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence);
 bool dshim_fence_is_job(const struct dma_fence *fence);
+int dshim_fence_dependency_error(struct dma_fence *fence);
 
 /* dshim_sched.c */
 
@@ -350,25 +351,23 @@ static inline struct dshim_job *to_dshim_job(struct drm_sched_job *job)
 struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
 				    struct drm_sched_entity *s_entity);
 struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job);
-#if IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST)
+/*
+ * KUnit only: hooks a test sets to act at one place of the shim, as
+ * another CPU may: on the run worker with the job it is about to pop
+ * (prepare), and in dshim_job_put() before it looks at the job (put).
+ * Plain pointers, not KUnit static stubs: those redirect calls made on
+ * the test's own thread only. Defined in KUnit builds only; elsewhere
+ * dshim_test_hook() compiles to nothing.
+ */
 extern void (*dshim_test_prepare_hook)(struct dshim_job *job);
 extern void (*dshim_test_put_hook)(struct dshim_job *job);
-
-/*
- * KUnit only: called by dshim_job_put() before it looks at the job, so
- * that a test can run the scheduler's free of the job first, as another
- * CPU may.
- */
-static inline void dshim_test_put_window(struct dshim_job *job)
-{
-	void (*hook)(struct dshim_job *job) = READ_ONCE(dshim_test_put_hook);
-
-	if (hook)
-		hook(job);
-}
-#else
-static inline void dshim_test_put_window(struct dshim_job *job) {}
-#endif
+#define dshim_test_hook(hook, job) do {					\
+	typeof(hook) __hook = IS_ENABLED(CONFIG_DRM_SCHED_SHIM_KUNIT_TEST) ?	\
+			      READ_ONCE(hook) : NULL;			\
+									\
+	if (__hook)							\
+		__hook(job);						\
+} while (0)
 enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job);
 void dshim_job_free(struct drm_sched_job *sched_job);
 bool dshim_job_claim_cancel(struct dshim_job *job);
