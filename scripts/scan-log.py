@@ -168,7 +168,7 @@ def warn_block(msgs, start):
 def project_symbol(name, symbols):
     """Whether function NAME (maybe NAME.cold, NAME.isra.0) is the project's."""
     base = name.split('.')[0]
-    return base.startswith(('dshim_', 'vgpu_')) or base in symbols
+    return bool(PROJECT.match(base)) or base in symbols
 
 
 def scan(lines, symbols=frozenset()):

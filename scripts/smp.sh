@@ -54,12 +54,26 @@ smp_qemu_accel_args() {
 	esac
 }
 
+# smp_qemu NAME TIMEOUT LOG APPEND QEMU_ARG...: QEMU as kunit.py starts
+# it (qemu_configs/x86_64.py), with QEMU_ARG... (the accelerator's, and
+# more), build-NAME's kernel and the kernel command line APPEND, killed
+# after TIMEOUT seconds; its console goes to LOG. Returns QEMU's (or
+# timeout's) exit status.
+smp_qemu() {
+	local name=$1 timeout=$2 log=$3 append=$4
+	shift 4
+	timeout -s KILL "$timeout" qemu-system-x86_64 -nodefaults -nographic -no-reboot \
+		-serial stdio -bios qboot.rom "$@" \
+		-kernel "$DSHIM_CACHE/build-$name/arch/x86/boot/bzImage" -append "$append" \
+		</dev/null >"$log" 2>&1
+}
+
 # smp_accel NAME: pick the accelerator for build-NAME's kernel; sets
 # SMP_ACCEL and SMP_QEMU_ARGS. /dev/kvm is tried once per host (the
 # answer is kept in the cache): the kernel boots with no init to run, and
 # if it gets as far as looking for one within a minute, KVM works.
 smp_accel() {
-	local name=$1 bd=$DSHIM_CACHE/build-$1 key file=$DSHIM_CACHE/smp-accel log line
+	local name=$1 key file=$DSHIM_CACHE/smp-accel log line
 	local why
 	if [ -n "${DSHIM_SMP_ACCEL:-}" ]; then
 		case $DSHIM_SMP_ACCEL in kvm | tcg) ;; *) die "DSHIM_SMP_ACCEL=$DSHIM_SMP_ACCEL: expected kvm or tcg" ;; esac
@@ -79,11 +93,8 @@ smp_accel() {
 			msg "$name: does a guest boot with /dev/kvm here? (up to 60 s)"
 			# (in a subshell: QEMU may abort, and bash would say so)
 			# shellcheck disable=SC2046 # the accelerator's arguments
-			(timeout -s KILL 60 qemu-system-x86_64 -nodefaults -nographic -no-reboot \
-				-serial stdio -bios qboot.rom $(smp_qemu_accel_args kvm) \
-				-kernel "$bd/arch/x86/boot/bzImage" \
-				-append 'console=ttyS0 kunit.enable=0 panic=-1 rdinit=/dshim-none' \
-				</dev/null >"$log" 2>&1) 2>/dev/null || true
+			(smp_qemu "$name" 60 "$log" 'console=ttyS0 kunit.enable=0 panic=-1 rdinit=/dshim-none' \
+				$(smp_qemu_accel_args kvm)) 2>/dev/null || true
 			if grep -aq 'Kernel panic' "$log"; then
 				SMP_ACCEL=kvm
 			else
@@ -197,12 +208,10 @@ smp_e2e() {
 	# adds kunit.enable=1 and reboots right after the suites
 	BOOT_LOG=$DSHIM_LOGS/$name-e2e.log
 	t0=$(date +%s)
-	# shellcheck disable=SC2086 # the accelerator's and kernel's arguments
-	timeout -s KILL $((secs + ${DSHIM_E2E_GRACE:-240})) qemu-system-x86_64 -nodefaults \
-		-nographic -no-reboot -serial stdio -bios qboot.rom $SMP_QEMU_ARGS \
-		-kernel "$DSHIM_CACHE/build-$name/arch/x86/boot/bzImage" -initrd "$initrd" \
-		-append "console=ttyS0 $SMP_KERNEL_ARGS kunit.enable=0 vgpu.raw=0 rdinit=/dshim/e2e-init.sh DSHIM_E2E_CLIENT=/dshim/vgpu-client DSHIM_E2E_SECONDS=$secs DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}" \
-		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
+	# shellcheck disable=SC2086 # the accelerator's arguments
+	smp_qemu "$name" $((secs + ${DSHIM_E2E_GRACE:-240})) "$BOOT_LOG" \
+		"console=ttyS0 $SMP_KERNEL_ARGS kunit.enable=0 vgpu.raw=0 rdinit=/dshim/e2e-init.sh DSHIM_E2E_CLIENT=/dshim/vgpu-client DSHIM_E2E_SECONDS=$secs DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}" \
+		$SMP_QEMU_ARGS -initrd "$initrd" || rc=$?
 	[ "$rc" != 137 ] || echo "dshim: the kernel did not finish in time: killed" >>"$BOOT_LOG"
 	BOOT_RC=$rc
 	msg "$name: e2e: boot finished in $(elapsed "$t0") (exit $rc); kernel log: $BOOT_LOG"
