@@ -209,6 +209,7 @@ bool dshim_dep_covers(struct dma_fence *entry, struct dma_fence *fence)
  */
 void dshim_entity_cancel_deps(struct dshim_entity *entity)
 {
+	bool cookie = dma_fence_begin_signalling();
 	struct dshim_dep *dep;
 	unsigned long flags;
 
@@ -228,4 +229,5 @@ void dshim_entity_cancel_deps(struct dshim_entity *entity)
 		dshim_dep_cancel_held(dep);
 		dma_fence_put(&dep->base);
 	}
+	dma_fence_end_signalling(cookie);
 }

@@ -25,8 +25,18 @@
  * scheduled fence only, as drm_sched does for its own fences. That
  * reference is dropped when the fence signals.
  *
- * Hardware fences made with dshim_hw_fence_create() are the same object;
- * the driver signals them with dshim_hw_fence_signal().
+ * Hardware fences are the same object. The driver allocates one with
+ * dshim_hw_fence_alloc() where it may sleep, arms it in ``run`` (which
+ * must not allocate: see below) and signals it with
+ * dshim_hw_fence_signal().
+ *
+ * The shim's signalling paths are annotated with
+ * dma_fence_begin_signalling() and dma_fence_end_signalling(): the
+ * driver's ``run``, ``timedout`` and ``cancel`` calls, the kill's
+ * cancelling of dependencies, the signalling of job, dependency and
+ * hardware fences. A job's fence is published before ``run``, and
+ * reclaim may wait for it, so lockdep then reports any %GFP_KERNEL
+ * allocation or fence wait a driver makes in them.
  *
  * The job fences of one entity share a fence context, so they must signal
  * in submission order even when drm_sched finishes jobs out of order: a
@@ -125,8 +135,10 @@ static void dshim_fence_signal_work(struct work_struct *work)
 {
 	struct dshim_fence *fence =
 		container_of(work, struct dshim_fence, signal_work);
+	bool cookie = dma_fence_begin_signalling();
 
 	dshim_fence_signal_now(fence);
+	dma_fence_end_signalling(cookie);
 	dma_fence_put(&fence->base);	/* the chain's reference */
 }
 
@@ -236,30 +248,64 @@ bool dshim_fence_is_shim(const struct dma_fence *fence)
 EXPORT_SYMBOL_GPL(dshim_fence_is_shim);
 
 /**
- * dshim_hw_fence_create() - create a hardware fence on a timeline
- * @tl: the driver's hardware timeline
+ * dshim_hw_fence_alloc() - allocate a hardware fence, to arm later
  *
- * The fence gets the next sequence number of @tl and holds a reference on
- * @tl; it references nothing else. Return it from &dshim_sched_ops.run and
- * signal it with dshim_hw_fence_signal() when the hardware is done.
- * Fences of one timeline must be signalled in creation order, as for any
- * dma_fence context.
+ * A hardware fence is allocated where the driver may sleep (when it
+ * creates the job, say) and armed in &dshim_sched_ops.run, which must not
+ * allocate: ``run`` is a fence signalling path (the job's fence is
+ * published, and memory reclaim may be waiting for it), and the shim
+ * annotates it with dma_fence_begin_signalling(), so lockdep reports a
+ * %GFP_KERNEL allocation there. Arming hands out the timeline's next
+ * sequence number, so fences are numbered in the order the hardware gets
+ * them. An unarmed fence is released with dshim_hw_fence_free(), e.g. from
+ * &dshim_sched_ops.free for a job that never ran.
  *
  * Context: Process context; may sleep (GFP_KERNEL allocation).
- * Return: a new fence the caller owns a reference to, ERR_PTR(-EINVAL) for
- * a bad @tl, ERR_PTR(-ENOMEM).
+ * Return: the unarmed fence, owned by the caller; ERR_PTR(-ENOMEM).
  */
-struct dma_fence *dshim_hw_fence_create(struct dshim_timeline *tl)
+struct dshim_hw_fence *dshim_hw_fence_alloc(void)
 {
 	struct dshim_fence *f;
 
-	if (DSHIM_BAD_HANDLE(tl))
-		return ERR_PTR(-EINVAL);
-
+	might_sleep();
+	if (!dshim_hw_fence_cache)
+		return ERR_PTR(-ENODEV);	/* the shim failed to initialise */
 	f = dshim_fence_alloc(dshim_hw_fence_cache);
 	if (!f)
 		return ERR_PTR(-ENOMEM);
+	return container_of(f, struct dshim_hw_fence, fence);
+}
+EXPORT_SYMBOL_GPL(dshim_hw_fence_alloc);
 
+/**
+ * dshim_hw_fence_arm() - turn an allocated hardware fence into a live one
+ * @hwf: a fence from dshim_hw_fence_alloc(); consumed, in the error case
+ *	too (it is freed)
+ * @tl: the hardware timeline the fence belongs to; the fence takes a
+ *	reference on it and on nothing else
+ *
+ * The fence gets the next sequence number of @tl. Return it from
+ * &dshim_sched_ops.run and signal it with dshim_hw_fence_signal() when the
+ * hardware is done. Fences of one timeline must be signalled in the order
+ * they were armed, as for any dma_fence context. Allocates nothing.
+ *
+ * Context: Any context.
+ * Return: the fence, whose one reference the caller owns;
+ * ERR_PTR(-EINVAL) for a bad @hwf or @tl (a driver bug: warned once).
+ */
+struct dma_fence *dshim_hw_fence_arm(struct dshim_hw_fence *hwf,
+				     struct dshim_timeline *tl)
+{
+	struct dshim_fence *f;
+
+	if (DSHIM_BAD_HANDLE(hwf))
+		return ERR_PTR(-EINVAL);
+	if (DSHIM_BAD_HANDLE(tl)) {
+		dshim_hw_fence_free(hwf);
+		return ERR_PTR(-EINVAL);
+	}
+
+	f = &hwf->fence;
 	spin_lock_init(&f->lock);
 	f->timeline = dshim_timeline_get(tl);
 	dma_fence_init(&f->base, &dshim_fence_ops, &f->lock, tl->context,
@@ -267,11 +313,52 @@ struct dma_fence *dshim_hw_fence_create(struct dshim_timeline *tl)
 	set_bit(DSHIM_FENCE_FLAG_HW, &f->base.flags);
 	return &f->base;
 }
+EXPORT_SYMBOL_GPL(dshim_hw_fence_arm);
+
+/**
+ * dshim_hw_fence_free() - release a hardware fence that was never armed
+ * @hwf: a fence from dshim_hw_fence_alloc(), or NULL
+ *
+ * An armed fence is a dma_fence: it goes with its last dma_fence_put().
+ *
+ * Context: Any context.
+ */
+void dshim_hw_fence_free(struct dshim_hw_fence *hwf)
+{
+	if (!hwf || DSHIM_BAD_HANDLE(hwf))
+		return;
+	dshim_fence_free_unarmed(&hwf->fence);
+}
+EXPORT_SYMBOL_GPL(dshim_hw_fence_free);
+
+/**
+ * dshim_hw_fence_create() - allocate and arm a hardware fence at once
+ * @tl: the hardware timeline
+ *
+ * dshim_hw_fence_alloc() and dshim_hw_fence_arm() in one call, for a fence
+ * made where the caller may allocate: never in &dshim_sched_ops.run or
+ * any other fence signalling path (see dshim_hw_fence_alloc()).
+ *
+ * Context: Process context; may sleep (GFP_KERNEL allocation).
+ * Return: a new fence the caller owns a reference to, ERR_PTR(-EINVAL) for
+ * a bad @tl, ERR_PTR(-ENOMEM).
+ */
+struct dma_fence *dshim_hw_fence_create(struct dshim_timeline *tl)
+{
+	struct dshim_hw_fence *hwf;
+
+	if (DSHIM_BAD_HANDLE(tl))
+		return ERR_PTR(-EINVAL);
+	hwf = dshim_hw_fence_alloc();
+	if (IS_ERR(hwf))
+		return ERR_CAST(hwf);
+	return dshim_hw_fence_arm(hwf, tl);
+}
 EXPORT_SYMBOL_GPL(dshim_hw_fence_create);
 
 /**
  * dshim_hw_fence_signal() - signal a hardware fence
- * @fence: a fence from dshim_hw_fence_create()
+ * @fence: a fence from dshim_hw_fence_arm() or dshim_hw_fence_create()
  * @error: 0 for success, or a negative error code the fence carries
  *
  * Does not consume a reference: the caller must hold one.
@@ -283,6 +370,7 @@ EXPORT_SYMBOL_GPL(dshim_hw_fence_create);
 int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 {
 	unsigned long flags;
+	bool cookie;
 	int ret = 0;
 
 	if (DSHIM_MISUSE(!dshim_fence_is_shim(fence) ||
@@ -293,6 +381,7 @@ int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 			 "%s: bad error %d\n", __func__, error))
 		return -EINVAL;
 
+	cookie = dma_fence_begin_signalling();
 	spin_lock_irqsave(fence->lock, flags);
 	if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
 		ret = -EALREADY;
@@ -302,6 +391,7 @@ int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 		dma_fence_signal_locked(fence);
 	}
 	spin_unlock_irqrestore(fence->lock, flags);
+	dma_fence_end_signalling(cookie);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dshim_hw_fence_signal);

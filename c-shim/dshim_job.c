@@ -439,8 +439,14 @@ bool dshim_job_claim_cancel(struct dshim_job *job)
  */
 void dshim_job_cancel_claimed(struct dshim_job *job)
 {
-	if (!dma_fence_is_signaled(&job->base.s_fence->finished))
+	bool cookie;
+
+	if (!dma_fence_is_signaled(&job->base.s_fence->finished)) {
+		/* the driver signals the hardware fence: no allocation */
+		cookie = dma_fence_begin_signalling();
 		job->entity->sched->ops->cancel(job);
+		dma_fence_end_signalling(cookie);
+	}
 	clear_and_wake_up_bit(DSHIM_JOB_IN_CANCEL, &job->flags);
 }
 
@@ -504,14 +510,19 @@ struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
 	return NULL;
 }
 
-/* &drm_sched_backend_ops.run_job */
+/*
+ * &drm_sched_backend_ops.run_job. The job's fence is published: memory
+ * reclaim may wait for it, so everything here, the driver's run included,
+ * is a fence signalling section (no GFP_KERNEL allocation, no fence
+ * wait), which lockdep checks. drm_sched 6.12 does not annotate it.
+ */
 struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 {
 	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_entity *entity = job->entity;
 	struct dshim_sched *sched = entity->sched;
 	struct dma_fence *hw_fence;
-	bool cancel;
+	bool cancel, cookie;
 	int error;
 
 	if (dshim_entity_is_closed(entity))
@@ -520,7 +531,9 @@ struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 	if (error)
 		return ERR_PTR(error);
 
+	cookie = dma_fence_begin_signalling();
 	hw_fence = sched->ops->run(job);
+	dma_fence_end_signalling(cookie);
 	if (IS_ERR_OR_NULL(hw_fence))
 		return hw_fence;
 
@@ -544,7 +557,7 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_sched *sched = job->entity->sched;
 	enum dshim_timeout_status status = DSHIM_TIMEOUT_CONTINUE;
-	bool on_hw;
+	bool on_hw, cookie;
 
 	/* once the job is back on the list it may be freed, and the rest */
 	dshim_sched_ref(sched);
@@ -564,8 +577,12 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	 */
 	if (on_hw && dma_fence_is_signaled(&sched_job->s_fence->finished))
 		on_hw = false;
-	if (on_hw && sched->ops->timedout)
+	if (on_hw && sched->ops->timedout) {
+		/* the driver signals the hardware fence: no allocation */
+		cookie = dma_fence_begin_signalling();
 		status = sched->ops->timedout(job);
+		dma_fence_end_signalling(cookie);
+	}
 
 	/*
 	 * drm_sched took the job off its pending list for this call and,

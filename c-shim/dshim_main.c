@@ -45,8 +45,12 @@
  *   small counted timeline (name and fence context), never the scheduler.
  *   Once signalled it pins nothing else; its driver and timeline names can
  *   be read at any time, also after everything else is gone.
- * * Hardware fences from dshim_hw_fence_create() obey the same rule, so
- *   drivers need not implement &dma_fence_ops.
+ * * Hardware fences from dshim_hw_fence_arm() obey the same rule, so
+ *   drivers need not implement &dma_fence_ops. They are allocated where
+ *   the driver may sleep and armed in ``run``, which must not allocate.
+ * * ``run``, ``timedout`` and ``cancel`` are fence signalling sections
+ *   (dma_fence_begin_signalling()): lockdep reports a driver that
+ *   allocates or waits for a fence in them.
  * * Queues share the shim's workqueues: no queue costs a kernel thread or
  *   a workqueue of its own.
  * * Misuse (bad handles, double submit, reference underflow) returns an

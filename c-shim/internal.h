@@ -93,7 +93,7 @@ int dshim_stats_show(struct seq_file *m, void *unused);
  * struct dshim_timeline - what a signalled fence still needs: a name
  * @refcount: one per fence on the timeline, one per owner
  * @context: dma_fence context of every fence on this timeline
- * @seqno: last sequence number handed out by dshim_hw_fence_create()
+ * @seqno: last sequence number handed out by dshim_hw_fence_arm()
  * @rcu: frees the timeline after readers of a dying fence's name are gone
  * @name: timeline name, returned by &dma_fence_ops.get_timeline_name
  */
@@ -140,6 +140,17 @@ struct dshim_fence {
 	int error;
 	struct dma_fence_cb prev_cb;
 	struct work_struct signal_work;
+};
+
+/**
+ * struct dshim_hw_fence - a hardware fence between its allocation and arming
+ * @fence: the fence; dshim_hw_fence_arm() initialises it in place
+ *
+ * A type of its own, so that an unarmed fence cannot be passed where a
+ * dma_fence is expected: dma_fence_put() on it would read garbage.
+ */
+struct dshim_hw_fence {
+	struct dshim_fence fence;
 };
 
 struct dshim_fence *dshim_fence_alloc(struct kmem_cache *cache);

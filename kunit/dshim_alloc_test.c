@@ -53,6 +53,21 @@ static int op_hw_fence(struct kunit *test, struct mock_ctx *ctx, void *arg)
 	return 0;
 }
 
+/* allocated ahead, armed as a driver's run does */
+static int op_hw_fence_arm(struct kunit *test, struct mock_ctx *ctx, void *arg)
+{
+	struct dshim_hw_fence *hwf = dshim_hw_fence_alloc();
+	struct dma_fence *f;
+
+	if (IS_ERR(hwf))
+		return PTR_ERR(hwf);
+	f = dshim_hw_fence_arm(hwf, ctx->hw_tl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	dshim_hw_fence_signal(f, 0);
+	dma_fence_put(f);
+	return 0;
+}
+
 static int op_sched(struct kunit *test, struct mock_ctx *ctx, void *arg)
 {
 	struct dshim_sched_desc desc = mock_desc(ctx, "sched");
@@ -86,7 +101,7 @@ static int op_queue(struct kunit *test, struct mock_ctx *ctx, void *arg)
 }
 
 /*
- * create a job, add three dependencies (two signalled, one not: the shim
+ * create a job (its payload allocates the hardware fence), add three dependencies (two signalled, one not: the shim
  * makes a dependency fence of its own for that one), submit it and wait
  * for it
  */
@@ -177,6 +192,7 @@ static void dshim_alloc_fail_create(struct kunit *test)
 	static const struct alloc_op ops[] = {
 		{ "timeline", op_timeline, 1 },
 		{ "hw fence", op_hw_fence, 1 },
+		{ "hw fence, armed", op_hw_fence_arm, 1 },
 		{ "scheduler", op_sched, 2 },
 		{ "queue", op_queue, 5 },
 	};
@@ -209,7 +225,7 @@ static void dshim_alloc_fail_entity(struct kunit *test)
  */
 static void dshim_alloc_fail_job(struct kunit *test)
 {
-	static const struct alloc_op op = { "job", op_job, 9 };
+	static const struct alloc_op op = { "job", op_job, 10 };
 	struct mock_ctx *ctx = test->priv;
 	struct dshim_sched_desc desc = mock_desc(ctx, "queue");
 	struct dshim_queue *queue = dshim_queue_create(&desc);

@@ -152,13 +152,13 @@ struct dma_fence *braw_submit(struct braw_queue *q, struct mock_job *mj)
 
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job) {
-		kfree(mj);
+		mock_job_free(mj);
 		return ERR_PTR(-ENOMEM);
 	}
 	ret = drm_sched_job_init(&job->base, &q->entity, 1, q, 0);
 	if (ret) {
 		kfree(job);
-		kfree(mj);
+		mock_job_free(mj);
 		return ERR_PTR(ret);
 	}
 	job->queue = q;

@@ -89,6 +89,55 @@ static void dshim_hw_fence_signal_error(struct kunit *test)
 	dshim_timeline_put(tl);
 }
 
+/*
+ * Fences allocated ahead are numbered when armed, in the order the
+ * hardware gets them, not the order they were allocated; arming allocates
+ * nothing, and an unarmed fence can be freed.
+ */
+static void dshim_hw_fence_armed_in_order(struct kunit *test)
+{
+	struct dshim_timeline *tl = dshim_timeline_create("hw-arm");
+	struct dshim_hw_fence *a, *b, *unused;
+	struct dshim_stats before, after;
+	struct dma_fence *fb, *fa;
+	bool cookie;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
+	dshim_stats_read(&before);
+	a = dshim_hw_fence_alloc();
+	b = dshim_hw_fence_alloc();
+	unused = dshim_hw_fence_alloc();
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(unused));
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, after.fences - before.fences, 3);
+
+	/* as in run: a signalling section, where lockdep flags allocations */
+	cookie = dma_fence_begin_signalling();
+	fb = dshim_hw_fence_arm(b, tl);
+	fa = dshim_hw_fence_arm(a, tl);
+	dma_fence_end_signalling(cookie);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fb));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fa));
+	KUNIT_EXPECT_EQ(test, fb->seqno, 1);
+	KUNIT_EXPECT_EQ(test, fa->seqno, 2);
+	KUNIT_EXPECT_EQ(test, fa->context, dshim_timeline_context(tl));
+	KUNIT_EXPECT_TRUE(test, dshim_fence_is_shim(fa));
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(fb));
+
+	dshim_hw_fence_free(unused);
+	dshim_hw_fence_free(NULL);
+	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(fb, 0), 0);
+	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(fa, -EIO), 0);
+	KUNIT_EXPECT_EQ(test, fa->error, -EIO);
+	dma_fence_put(fb);
+	dma_fence_put(fa);
+	dshim_timeline_put(tl);
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ(test, after.fences, before.fences);
+}
+
 /* A fence keeps its timeline: names stay readable after the owner put it. */
 static void dshim_hw_fence_outlives_timeline_owner(struct kunit *test)
 {
@@ -120,24 +169,31 @@ static void dshim_hw_fence_bad_input(struct kunit *test)
 {
 	struct dshim_timeline *tl = dshim_timeline_create("hw");
 	struct dshim_stats before, after;
+	struct dshim_hw_fence *hwf;
 	struct dma_fence *f;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tl));
 	f = dshim_hw_fence_create(tl);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	hwf = dshim_hw_fence_alloc();
+	KUNIT_ASSERT_FALSE(test, IS_ERR(hwf));
 
 	dshim_stats_read(&before);
 	dshim_test_expect_warn_begin();
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_hw_fence_create(NULL)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_hw_fence_create(ERR_PTR(-EIO))),
 			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_hw_fence_arm(NULL, tl)), -EINVAL);
+	/* consumed even so: the count below says it was freed */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_hw_fence_arm(hwf, NULL)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(NULL, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(f, 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_timeline_create(NULL)), -EINVAL);
 	KUNIT_EXPECT_NULL(test, dshim_timeline_get(NULL));
 	dshim_test_expect_warn_end();
 	dshim_stats_read(&after);
-	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 6);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 8);
+	KUNIT_EXPECT_EQ(test, before.fences - after.fences, 1);
 
 	/* the fence is still usable, and callbacks work as on any fence */
 	{
@@ -216,6 +272,7 @@ static struct kunit_case dshim_fence_cases[] = {
 	KUNIT_CASE(dshim_timeline_create_put),
 	KUNIT_CASE(dshim_timeline_name_too_long),
 	KUNIT_CASE(dshim_hw_fence_signal_error),
+	KUNIT_CASE(dshim_hw_fence_armed_in_order),
 	KUNIT_CASE(dshim_hw_fence_outlives_timeline_owner),
 	KUNIT_CASE(dshim_hw_fence_bad_input),
 	KUNIT_CASE(dshim_stats_debugfs_show),

@@ -693,6 +693,46 @@ static void dshim_job_cancel_on_put(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->cancels, 3));
 }
 
+/*
+ * Regression: run, timedout and cancel are fence signalling paths (the
+ * job's fence is published; reclaim may wait for it), and the shim says
+ * so with dma_fence_begin_signalling(), so that lockdep reports a driver
+ * that allocates or waits for a fence in them. The mock counts each call
+ * made outside a signalling section; the suite's exit checks the count of
+ * every case, this one makes sure all three callbacks were called.
+ */
+static void dshim_job_callbacks_are_signalling(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "annotated", &mock_ops,
+					       4, 10);
+	struct dma_fence *hung, *queued;
+	bool cookie;
+
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		kunit_skip(test, "without lockdep every section looks nested");
+	/* the probe tells the two apart */
+	KUNIT_EXPECT_FALSE(test, mock_in_signalling());
+	cookie = dma_fence_begin_signalling();
+	KUNIT_EXPECT_TRUE(test, mock_in_signalling());
+	dma_fence_end_signalling(cookie);
+
+	hung = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(hung));
+	queued = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queued));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 2));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->timeouts, 1));
+	dshim_queue_put(queue);		/* cancels both */
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(hung));
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(queued));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->cancels, 2));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->unannotated), 0);
+	dma_fence_put(hung);
+	dma_fence_put(queued);
+}
+
 /* Without a cancel op, jobs on the hardware finish normally after put. */
 static void dshim_job_no_cancel_op(struct kunit *test)
 {
@@ -937,6 +977,7 @@ static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_timeout_continue),
 	KUNIT_CASE(dshim_job_timeout_during_run),
 	KUNIT_CASE(dshim_job_cancel_on_put),
+	KUNIT_CASE(dshim_job_callbacks_are_signalling),
 	KUNIT_CASE(dshim_job_no_cancel_op),
 	KUNIT_CASE(dshim_job_kill_queued),
 	KUNIT_CASE(dshim_job_fences_in_order_after_kill),

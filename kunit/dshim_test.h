@@ -53,6 +53,9 @@ enum mock_where {
  * @frees: &dshim_sched_ops.free calls
  * @cancels: &dshim_sched_ops.cancel calls
  * @timeouts: &dshim_sched_ops.timedout calls
+ * @unannotated: run, timedout and cancel calls made outside a fence
+ *	signalling section (lockdep kernels only: without lockdep every
+ *	section looks nested); the suites' exit expects none
  * @drop_in: where to drop @drop (once)
  * @drop: references the mock drops at @drop_in, in order (mock_park_*())
  * @timeout_error: if set, timedout signals the job's hardware fence with it
@@ -71,6 +74,7 @@ struct mock_ctx {
 	atomic_t frees;
 	atomic_t cancels;
 	atomic_t timeouts;
+	atomic_t unannotated;
 	enum mock_where drop_in;
 	struct mock_drop {
 		void (*put)(void *obj);
@@ -84,6 +88,7 @@ struct mock_ctx {
 /**
  * struct mock_job - driver payload of one job
  * @ctx: the mock device
+ * @hw_alloc: the hardware fence, allocated with the job, until run arms it
  * @hw_fence: the hardware fence run returned (the mock's own reference)
  * @link: in &mock_ctx.on_hw while on the hardware
  * @timer: completes the job after @duration_us
@@ -100,6 +105,7 @@ struct mock_ctx {
  */
 struct mock_job {
 	struct mock_ctx *ctx;
+	struct dshim_hw_fence *hw_alloc;
 	struct dma_fence *hw_fence;
 	struct list_head link;
 	struct hrtimer timer;
@@ -125,6 +131,7 @@ struct dshim_entity *mock_sched_entity(struct kunit *test,
 				       struct dshim_sched **sched);
 
 struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us);
+void mock_job_free(struct mock_job *mj);
 struct dshim_job *mock_job_wrap(struct mock_ctx *ctx,
 				struct dshim_entity *entity,
 				struct mock_job *mj);
@@ -149,6 +156,7 @@ void mock_park_queue(struct mock_ctx *ctx, struct dshim_queue *queue);
 bool mock_parked(struct mock_ctx *ctx);
 void mock_drop_refs(struct mock_ctx *ctx);
 
+bool mock_in_signalling(void);
 bool mock_wait_atomic(atomic_t *v, int n);
 bool mock_wait_on_hw(struct mock_ctx *ctx, int n);
 bool mock_wait_fence(struct dma_fence *fence);

@@ -14,7 +14,7 @@
 #![forbid(unsafe_code)]
 
 use kernel::drm_sched_shim::{
-    self as dshim, code, Fence, HwFence, HwTimeline, Job, JobOps, Queue, Scheduler,
+    self as dshim, code, Fence, HwFence, HwFenceSlot, HwTimeline, Job, JobOps, Queue, Scheduler,
     SchedulerOptions, TimeoutStatus,
 };
 use kernel::{
@@ -61,6 +61,9 @@ macro_rules! check_eq {
     }};
 }
 
+/// Jobs the mock ring holds at once.
+const RING_SLOTS: usize = 32;
+
 /// How long a scenario waits for anything, in milliseconds.
 const WAIT_MS: u32 = 5000;
 
@@ -93,10 +96,11 @@ struct Mock {
 impl Mock {
     fn new() -> Result<Arc<Self>> {
         let timeline = HwTimeline::new(c_str!("mock-ring"))?;
+        let ring = KVec::with_capacity(RING_SLOTS, GFP_KERNEL)?;
         Arc::pin_init(
             pin_init!(Self {
                 timeline,
-                state <- new_mutex!(State { counts: Counts::default(), ring: KVec::new() }),
+                state <- new_mutex!(State { counts: Counts::default(), ring }),
                 changed <- new_condvar!(),
             }),
             GFP_KERNEL,
@@ -113,11 +117,18 @@ impl Mock {
         self.state.lock().counts
     }
 
-    /// Puts a job on the ring: returns its hardware fence.
-    fn submit_hw(&self) -> Result<ARef<HwFence>> {
-        let hw = self.timeline.new_fence()?;
+    /// Puts a job on the ring: arms its hardware fence and returns it.
+    ///
+    /// Called from `run`, which must not allocate: the ring has a fixed
+    /// size, like a real one.
+    fn submit_hw(&self, slot: &HwFenceSlot) -> Result<ARef<HwFence>> {
         let mut state = self.state.lock();
-        state.ring.push(hw.clone(), GFP_KERNEL)?;
+        if state.ring.len() == state.ring.capacity() {
+            return Err(ENOSPC);
+        }
+        let hw = slot.arm(&self.timeline)?;
+        // Within the capacity: `push` allocates nothing.
+        state.ring.push(hw.clone(), GFP_NOWAIT)?;
         state.counts.ran += 1;
         self.changed.notify_all();
         Ok(hw)
@@ -171,12 +182,17 @@ impl Mock {
 /// hardware until the ring completes it.
 struct PlainJob {
     mock: Arc<Mock>,
+    hw_slot: HwFenceSlot,
 }
 
 impl PlainJob {
-    fn new(mock: &Arc<Mock>) -> Self {
+    fn new(mock: &Arc<Mock>) -> Result<Self> {
+        let hw_slot = HwFenceSlot::new()?;
         mock.count(|c| c.created += 1);
-        Self { mock: mock.clone() }
+        Ok(Self {
+            mock: mock.clone(),
+            hw_slot,
+        })
     }
 }
 
@@ -189,7 +205,7 @@ impl Drop for PlainJob {
 #[vtable]
 impl JobOps for PlainJob {
     fn run(&self) -> Result<Option<ARef<Fence>>> {
-        Ok(Some(self.mock.submit_hw()?.fence()))
+        Ok(Some(self.mock.submit_hw(&self.hw_slot)?.fence()))
     }
 }
 
@@ -213,6 +229,8 @@ struct MockJob {
     drop_queue_in_run: bool,
     #[pin]
     queue: SpinLock<Option<ARef<Queue<MockJob>>>>,
+    /// The hardware fence, allocated here, armed in `run`.
+    hw_slot: HwFenceSlot,
     #[pin]
     hw: SpinLock<Option<ARef<HwFence>>>,
 }
@@ -223,16 +241,18 @@ impl MockJob {
         run: Run,
         queue: Option<ARef<Queue<MockJob>>>,
         drop_queue_in_run: bool,
-    ) -> impl PinInit<Self, Error> {
+    ) -> Result<impl PinInit<Self, Error>> {
+        let hw_slot = HwFenceSlot::new()?;
         mock.count(|c| c.created += 1);
         let mock = mock.clone();
-        try_pin_init!(Self {
+        Ok(try_pin_init!(Self {
             mock,
             run,
             drop_queue_in_run,
             queue <- new_spinlock!(queue),
+            hw_slot,
             hw <- new_spinlock!(None),
-        }? Error)
+        }? Error))
     }
 
     /// Signals the job's hardware fence, if it is on the ring.
@@ -272,7 +292,7 @@ impl JobOps for MockJob {
                 Err(EIO)
             }
             Run::Hw => {
-                let hw = self.mock.submit_hw()?;
+                let hw = self.mock.submit_hw(&self.hw_slot)?;
                 let fence = hw.fence();
                 *self.hw.lock() = Some(hw);
                 Ok(Some(fence))
@@ -317,7 +337,7 @@ fn queue_dropped_with_jobs_on_hw() -> Result {
     let mut fences = KVec::new();
     for _ in 0..4 {
         fences.push(
-            queue.new_job(1, PlainJob::new(&mock))?.ready().submit()?,
+            queue.new_job(1, PlainJob::new(&mock)?)?.ready().submit()?,
             GFP_KERNEL,
         )?;
     }
@@ -349,7 +369,7 @@ fn fences_outlive_everything() -> Result {
     let mut fences = KVec::new();
     for _ in 0..3 {
         fences.push(
-            queue.new_job(1, PlainJob::new(&mock))?.ready().submit()?,
+            queue.new_job(1, PlainJob::new(&mock)?)?.ready().submit()?,
             GFP_KERNEL,
         )?;
     }
@@ -386,8 +406,8 @@ fn last_ref_dropped_in_callbacks() -> Result {
     // Queue 1: job A drops its reference in run, job B holds one until its
     // data is dropped; the test drops its own at once.
     let q1 = Queue::<MockJob>::new(&opts)?;
-    let a = q1.new_job(1, MockJob::new(&mock, Run::Hw, Some(q1.clone()), true))?;
-    let b = q1.new_job(1, MockJob::new(&mock, Run::Hw, Some(q1.clone()), false))?;
+    let a = q1.new_job(1, MockJob::new(&mock, Run::Hw, Some(q1.clone()), true)?)?;
+    let b = q1.new_job(1, MockJob::new(&mock, Run::Hw, Some(q1.clone()), false)?)?;
     let fa = a.ready().submit()?;
     let fb = b.ready().submit()?;
     drop(q1);
@@ -395,7 +415,7 @@ fn last_ref_dropped_in_callbacks() -> Result {
     // Queue 2: its only job holds its only reference and drops it in run;
     // the kill that follows cancels the job on the hardware.
     let q2 = Queue::<MockJob>::new(&opts)?;
-    let c = q2.new_job(1, MockJob::new(&mock, Run::Hw, Some(q2.clone()), true))?;
+    let c = q2.new_job(1, MockJob::new(&mock, Run::Hw, Some(q2.clone()), true)?)?;
     drop(q2);
     let fc = c.ready().submit()?;
 
@@ -418,11 +438,11 @@ fn killed_queue() -> Result {
     let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c_str!("rust-q-kill"), 2))?;
     let mut fences = KVec::new();
     for _ in 0..5 {
-        let job = queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false))?;
+        let job = queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?;
         fences.push(job.ready().submit()?, GFP_KERNEL)?;
     }
     let late = queue
-        .new_job(1, MockJob::new(&mock, Run::Hw, None, false))?
+        .new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?
         .ready();
     // Two credits: two jobs on the hardware, three queued.
     mock.wait_for(|_, on_ring| on_ring == 2)?;
@@ -432,7 +452,7 @@ fn killed_queue() -> Result {
         late.submit().err().map(|e| e.to_errno()),
         Some(code::eshutdown().to_errno())
     );
-    let refused = queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false));
+    let refused = queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false)?);
     check_eq!(
         refused.err().map(|e| e.to_errno()),
         Some(code::eshutdown().to_errno())
@@ -468,14 +488,14 @@ fn scheduler_dropped_before_entities() -> Result {
     let low = sched.new_entity(1)?;
     let mut fences = KVec::new();
     for entity in [&high, &low, &high, &low] {
-        let job = Job::new(entity, 1, MockJob::new(&mock, Run::Hw, None, false))?;
+        let job = Job::new(entity, 1, MockJob::new(&mock, Run::Hw, None, false)?)?;
         fences.push(job.ready().submit()?, GFP_KERNEL)?;
     }
     mock.wait_for(|_, on_ring| on_ring == 2)?;
 
     drop(sched);
     mock.wait_for(|c, _| c.cancelled == 2)?;
-    let refused = Job::new(&low, 1, MockJob::new(&mock, Run::Hw, None, false));
+    let refused = Job::new(&low, 1, MockJob::new(&mock, Run::Hw, None, false)?);
     check_eq!(
         refused.err().map(|e| e.to_errno()),
         Some(code::eshutdown().to_errno())
@@ -506,14 +526,14 @@ fn timeout() -> Result {
     };
     let queue = Queue::<MockJob>::new(&opts)?;
     let hung = queue
-        .new_job(1, MockJob::new(&mock, Run::Hw, None, false))?
+        .new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?
         .ready()
         .submit()?;
     check_eq!(fence_errno(&hung)?, code::etimedout().to_errno());
     check_eq!(mock.counts().timed_out, 1);
 
     let next = queue
-        .new_job(1, MockJob::new(&mock, Run::Sync, None, false))?
+        .new_job(1, MockJob::new(&mock, Run::Sync, None, false)?)?
         .ready()
         .submit()?;
     check_eq!(fence_errno(&next)?, 0);
@@ -532,21 +552,21 @@ fn job_endings() -> Result {
     let mock = Mock::new()?;
     let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c_str!("rust-q-ends"), 4))?;
 
-    drop(queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false))?);
+    drop(queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?);
     drop(
         queue
-            .new_job(1, MockJob::new(&mock, Run::Hw, None, false))?
+            .new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?
             .ready(),
     );
 
     let dep = HwTimeline::new(c_str!("rust-dep"))?.new_fence()?;
-    let mut job = queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false))?;
+    let mut job = queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?;
     job.add_dependency(dep.fence())?;
     let failed_dep = job.ready().submit()?;
     dep.signal(Err(EIO))?;
 
     let failed_run = queue
-        .new_job(1, MockJob::new(&mock, Run::Fail, None, false))?
+        .new_job(1, MockJob::new(&mock, Run::Fail, None, false)?)?
         .ready()
         .submit()?;
     check_eq!(fence_errno(&failed_dep)?, EIO.to_errno());

@@ -17,6 +17,7 @@ struct device;
 struct workqueue_struct;
 
 struct dshim_entity;
+struct dshim_hw_fence;
 struct dshim_job;
 struct dshim_queue;
 struct dshim_sched;
@@ -169,7 +170,14 @@ void dshim_timeline_put(struct dshim_timeline *tl);
 u64 dshim_timeline_context(const struct dshim_timeline *tl);
 const char *dshim_timeline_name(const struct dshim_timeline *tl);
 
-/* Fences: hardware fences for drivers, and tests on any fence. */
+/*
+ * Fences: hardware fences for drivers, and tests on any fence. Allocate
+ * where you may sleep, arm in run (which must not allocate).
+ */
+struct dshim_hw_fence *dshim_hw_fence_alloc(void);
+struct dma_fence *dshim_hw_fence_arm(struct dshim_hw_fence *hwf,
+				     struct dshim_timeline *tl);
+void dshim_hw_fence_free(struct dshim_hw_fence *hwf);
 struct dma_fence *dshim_hw_fence_create(struct dshim_timeline *tl);
 int dshim_hw_fence_signal(struct dma_fence *fence, int error);
 bool dshim_fence_is_shim(const struct dma_fence *fence);

@@ -16,9 +16,9 @@
 //! - [`JobOps`]: the driver's callbacks (`run`, `timed_out`, `cancel`),
 //!   implemented by `T`; `free` is `T`'s [`Drop`].
 //! - [`Fence`]: the fences jobs return, which reference only a small
-//!   timeline, never the scheduler; [`HwTimeline`] and [`HwFence`]: the
-//!   driver's hardware fences, so that no driver implements
-//!   `dma_fence_ops`.
+//!   timeline, never the scheduler; [`HwTimeline`], [`HwFenceSlot`]
+//!   and [`HwFence`]: the driver's hardware fences, so that no driver
+//!   implements `dma_fence_ops`.
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
 //!
@@ -26,19 +26,22 @@
 //!
 //! A driver with one queue per userspace queue: its job data holds the
 //! hardware fence the "interrupt handler" (here, the test itself) signals.
+//! The fence is allocated with the job and armed in `run`, which must not
+//! allocate (the job's fence is out; memory reclaim may wait for it).
 //! The process dies with its job submitted, maybe on the hardware already:
 //! the driver drops everything at once, without waiting, and the fence it
 //! exported lives on.
 //!
 //! ```
 //! use kernel::{c_str, new_spinlock, sync::SpinLock, types::ARef};
-//! use kernel::drm_sched_shim::{self as dshim, Fence, HwFence, HwTimeline, JobOps, Queue,
-//!                              SchedulerOptions};
+//! use kernel::drm_sched_shim::{self as dshim, Fence, HwFence, HwFenceSlot, HwTimeline, JobOps,
+//!                              Queue, SchedulerOptions};
 //! use kernel::macros::{pin_data, vtable};
 //!
 //! #[pin_data]
 //! struct MyJob {
 //!     ring: ARef<HwTimeline>,
+//!     hw_slot: HwFenceSlot,
 //!     #[pin]
 //!     hw_fence: SpinLock<Option<ARef<HwFence>>>,
 //! }
@@ -46,7 +49,7 @@
 //! #[vtable]
 //! impl JobOps for MyJob {
 //!     fn run(&self) -> Result<Option<ARef<Fence>>> {
-//!         let hw = self.ring.new_fence()?;
+//!         let hw = self.hw_slot.arm(&self.ring)?; // allocates nothing
 //!         let fence = hw.fence();
 //!         *self.hw_fence.lock() = Some(hw); // the ring now runs the job
 //!         Ok(Some(fence))
@@ -67,8 +70,10 @@
 //!
 //! // submit ioctl
 //! let job_ring = ring.clone();
+//! let hw_slot = HwFenceSlot::new()?;
 //! let job = queue.new_job(1, try_pin_init!(MyJob {
 //!     ring: job_ring,
+//!     hw_slot,
 //!     hw_fence <- new_spinlock!(None),
 //! }? Error))?;
 //! let out_fence = job.ready().submit()?;
@@ -94,7 +99,7 @@ mod job;
 pub mod kunit;
 mod sched;
 
-pub use fence::{Fence, HwFence, HwTimeline};
+pub use fence::{Fence, HwFence, HwFenceSlot, HwTimeline};
 pub use job::{Created, Job, JobState, Ready};
 pub use sched::{Entity, JobOps, Queue, Scheduler, SchedulerOptions, TimeoutStatus};
 

@@ -33,12 +33,16 @@ struct vgpu_shim_queue {
  * @hw: its state on the hardware (holds the engine)
  * @hw_tl: the hardware timeline (a reference: run may come after the
  *	queue's last driver reference is gone)
+ * @hw_fence: the hardware fence, allocated at submit; run arms it, as run
+ *	must not allocate (the job's fence is out, and reclaim may wait
+ *	for it). Still here at free if the job never ran.
  * @duration_us: hardware time
  * @hang: never completes
  */
 struct vgpu_shim_job {
 	struct vgpu_hw_job hw;
 	struct dshim_timeline *hw_tl;
+	struct dshim_hw_fence *hw_fence;
 	u32 duration_us;
 	bool hang;
 };
@@ -54,7 +58,8 @@ static struct dma_fence *vgpu_shim_run(struct dshim_job *job)
 	struct vgpu_shim_job *vjob = dshim_job_priv(job);
 	struct dma_fence *fence;
 
-	fence = dshim_hw_fence_create(vjob->hw_tl);
+	fence = dshim_hw_fence_arm(vjob->hw_fence, vjob->hw_tl);
+	vjob->hw_fence = NULL;
 	if (IS_ERR(fence))
 		return fence;
 	vgpu_hw_job_start(&vjob->hw, fence, vjob->duration_us, vjob->hang);
@@ -81,6 +86,7 @@ static void vgpu_shim_cancel(struct dshim_job *job)
 static void vgpu_shim_job_free(struct vgpu_shim_job *vjob)
 {
 	vgpu_hw_job_fini(&vjob->hw);
+	dshim_hw_fence_free(vjob->hw_fence);
 	dshim_timeline_put(vjob->hw_tl);
 	kfree(vjob);
 	atomic_long_dec(&vgpu_stats.jobs);
@@ -171,6 +177,13 @@ static struct dma_fence *vgpu_shim_submit(struct vgpu_queue *q,
 	vjob->hw_tl = dshim_timeline_get(sq->hw_tl);
 	vjob->duration_us = desc->duration_us;
 	vjob->hang = desc->hang;
+	vjob->hw_fence = dshim_hw_fence_alloc();
+	if (IS_ERR(vjob->hw_fence)) {
+		ret = PTR_ERR(vjob->hw_fence);
+		vjob->hw_fence = NULL;
+		vgpu_shim_job_free(vjob);
+		goto err_put_deps;
+	}
 
 	job = dshim_job_create(dshim_queue_entity(sq->queue), 1, vjob);
 	if (IS_ERR(job)) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Fences: [`Fence`] for any `dma_fence`, and the hardware-fence helper
-//! ([`HwTimeline`], [`HwFence`]) so that drivers never implement `dma_fence_ops`.
+//! ([`HwTimeline`], [`HwFenceSlot`], [`HwFence`]) so that drivers never
+//! implement `dma_fence_ops`.
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
 
@@ -12,6 +13,7 @@ use crate::{
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// A counted `struct dma_fence`.
 ///
@@ -90,6 +92,21 @@ impl Fence {
     /// The raw `struct dma_fence` pointer.
     pub fn as_raw(&self) -> *mut bindings::dma_fence {
         self.0.get()
+    }
+
+    /// The fence's context: the fences of one context signal in order of
+    /// their [`Fence::seqno`].
+    pub fn context(&self) -> u64 {
+        // SAFETY: By the type invariant the fence is live; `context` is set
+        // when it is initialised and never changes.
+        unsafe { (*self.as_raw()).context }
+    }
+
+    /// The fence's sequence number within its [`Fence::context`].
+    pub fn seqno(&self) -> u64 {
+        // SAFETY: By the type invariant the fence is live; `seqno` is set
+        // when it is initialised and never changes.
+        unsafe { (*self.as_raw()).seqno }
     }
 
     /// Whether the fence has signalled (successfully or with an error).
@@ -179,7 +196,7 @@ pub struct HwTimeline(Opaque<bindings::dshim_timeline>);
 unsafe impl Send for HwTimeline {}
 
 // SAFETY: The timeline is immutable after creation except for its sequence
-// counter, which `dshim_hw_fence_create()` advances atomically.
+// counter, which `dshim_hw_fence_arm()` advances atomically.
 unsafe impl Sync for HwTimeline {}
 
 // SAFETY: `dshim_timeline_get()`/`dshim_timeline_put()` maintain the count
@@ -228,14 +245,16 @@ impl HwTimeline {
         unsafe { bindings::dshim_timeline_context(self.0.get()) }
     }
 
-    /// Creates the next hardware fence of the timeline.
+    /// Creates the next hardware fence of the timeline: [`HwFenceSlot::new`] and
+    /// [`HwFenceSlot::arm`] at once.
     ///
     /// Fences of one timeline must be signalled in the order they were
     /// created, as for any `dma_fence` context.
     ///
     /// # Context
     ///
-    /// Process context; may sleep (a `GFP_KERNEL` allocation).
+    /// Process context; may sleep (a `GFP_KERNEL` allocation). Never in
+    /// [`JobOps::run`](super::JobOps::run): arm a fence allocated earlier.
     pub fn new_fence(&self) -> Result<ARef<HwFence>> {
         // SAFETY: By the type invariant the timeline is live.
         let f = from_err_ptr(unsafe { bindings::dshim_hw_fence_create(self.0.get()) })?;
@@ -247,6 +266,107 @@ impl HwTimeline {
     }
 }
 
+/// A hardware fence allocated ahead, until it is armed where nothing may
+/// allocate.
+///
+/// [`JobOps::run`](super::JobOps::run) is a fence signalling path: the job's
+/// fence is published already and memory reclaim may wait for it, so `run`
+/// must not allocate (the shim annotates it, and lockdep reports an
+/// allocation there). Create the slot with the job, keep it in the job's
+/// data, and arm it in `run`: [`HwFenceSlot::arm`] takes `&self`, as `run`
+/// does, and hands the fence out once. A slot dropped unarmed (the job never
+/// ran) frees its fence.
+///
+/// # Invariants
+///
+/// `self.0` is NULL once the fence was armed, or else an unarmed fence from
+/// `dshim_hw_fence_alloc()` that `self` owns.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{c_str, drm_sched_shim::{code, HwFenceSlot, HwTimeline}};
+///
+/// let tl = HwTimeline::new(c_str!("doc-arm"))?;
+/// let first = HwFenceSlot::new()?; // where the driver may sleep
+/// let second = HwFenceSlot::new()?;
+/// let unused = HwFenceSlot::new()?;
+/// // Numbered in the order they are armed (in `run`), not allocated.
+/// let b = second.arm(&tl)?;
+/// let a = first.arm(&tl)?;
+/// assert!(a.context() == b.context() && a.seqno() > b.seqno());
+/// // A slot hands its fence out once.
+/// assert_eq!(first.arm(&tl).map(|_| ()).map_err(|e| e.to_errno()),
+///            Err(code::ealready().to_errno()));
+/// drop(unused); // never armed: freed
+/// b.signal(Ok(()))?;
+/// a.signal(Ok(()))?;
+/// # Ok::<(), Error>(())
+/// ```
+pub struct HwFenceSlot(AtomicPtr<bindings::dshim_hw_fence>);
+
+// SAFETY: An unarmed fence is plain memory owned by the slot; it may be
+// armed or freed from any thread and any context.
+unsafe impl Send for HwFenceSlot {}
+
+// SAFETY: The only method that uses the fence through `&self`, `arm`, takes
+// it out with one atomic swap: one caller gets it, the others get NULL.
+unsafe impl Sync for HwFenceSlot {}
+
+impl HwFenceSlot {
+    /// Allocates a hardware fence.
+    ///
+    /// # Context
+    ///
+    /// Process context; may sleep (a `GFP_KERNEL` allocation).
+    pub fn new() -> Result<Self> {
+        // SAFETY: No preconditions; we are in process context.
+        let f = from_err_ptr(unsafe { bindings::dshim_hw_fence_alloc() })?;
+        // INVARIANT: on success the shim returned an unarmed fence, ours.
+        Ok(Self(AtomicPtr::new(f)))
+    }
+
+    /// Arms the fence as the next one of `timeline` and returns it.
+    ///
+    /// Allocates nothing, so it may be called in
+    /// [`JobOps::run`](super::JobOps::run). Fences of one timeline must be
+    /// signalled in the order they were armed. Returns `Err(EALREADY)` if
+    /// the slot's fence was armed before.
+    ///
+    /// # Context
+    ///
+    /// Any context.
+    pub fn arm(&self, timeline: &HwTimeline) -> Result<ARef<HwFence>> {
+        // INVARIANT: the slot gives the fence up: NULL from now on.
+        let f = self.0.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if f.is_null() {
+            return Err(super::code::ealready());
+        }
+        // SAFETY: By the type invariant `f` is an unarmed fence that was the
+        // slot's and is now ours; the call consumes it. The timeline is live.
+        // Neither is NULL or an error pointer, so the shim arms the fence.
+        let fence = unsafe { bindings::dshim_hw_fence_arm(f, timeline.0.get()) };
+        // INVARIANT: the shim armed a hardware fence and returned its first
+        // count, which passes to the `ARef`.
+        // SAFETY: `fence` is the armed fence, not NULL, and `HwFence` is
+        // `repr(transparent)` over `Fence`, itself over the C struct.
+        Ok(unsafe { ARef::from_raw(NonNull::new_unchecked(fence.cast())) })
+    }
+
+    /// Whether the slot's fence was armed (and handed out).
+    pub fn is_armed(&self) -> bool {
+        self.0.load(Ordering::Acquire).is_null()
+    }
+}
+
+impl Drop for HwFenceSlot {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the pointer is NULL, which the shim
+        // ignores, or an unarmed fence of ours.
+        unsafe { bindings::dshim_hw_fence_free(*self.0.get_mut()) };
+    }
+}
+
 /// A hardware fence, which the driver signals when the hardware is done.
 ///
 /// Returned (as a [`Fence`], see [`HwFence::fence`]) from
@@ -255,7 +375,7 @@ impl HwTimeline {
 ///
 /// # Invariants
 ///
-/// The fence is a live shim hardware fence, made by `dshim_hw_fence_create()`.
+/// The fence is a live shim hardware fence, armed by `dshim_hw_fence_arm()`.
 ///
 /// # Examples
 ///

@@ -53,6 +53,13 @@ pub trait JobOps: Send + Sync + Sized + 'static {
     /// Returns the hardware fence (a [`HwFence`](super::HwFence) as
     /// [`Fence`]), `None` if the job completed synchronously, or an error
     /// that the job's fence signals with.
+    ///
+    /// A fence signalling path: the job's fence is published and memory
+    /// reclaim may wait for it, so `run` must neither allocate with
+    /// `GFP_KERNEL` nor wait for a fence. The shim runs it inside
+    /// `dma_fence_begin_signalling()`, and lockdep reports either. Arm a
+    /// [`HwFenceSlot`](super::HwFenceSlot) made with the job.
+    /// The same holds for [`JobOps::timed_out`] and [`JobOps::cancel`].
     fn run(&self) -> Result<Option<ARef<Fence>>>;
 
     /// The job has been on the hardware longer than the scheduler's timeout.
