@@ -101,9 +101,9 @@ static int op_queue(struct kunit *test, struct mock_ctx *ctx, void *arg)
 }
 
 /*
- * create a job (its payload allocates the hardware fence), add three dependencies (two signalled, one not: the shim
- * makes a dependency fence of its own for that one), submit it and wait
- * for it
+ * create a job (its payload allocates the hardware fence), add three
+ * dependencies (two signalled, one not: the shim makes a dependency fence
+ * of its own for that one), submit it and wait for it
  */
 static int op_job(struct kunit *test, struct mock_ctx *ctx, void *arg)
 {
