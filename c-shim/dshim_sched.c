@@ -5,6 +5,7 @@
 
 #include <linux/err.h>
 #include <linux/jiffies.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -29,6 +30,16 @@
  *
  * The driver's references are counted apart (&dshim_sched.users): dropping
  * the last one shuts the scheduler down without freeing anything.
+ *
+ * Nor does the driver wait for that memory to go, so a driver built as a
+ * module could be unloaded while the shim still calls its ``ops``: ``run``
+ * for a job queued earlier, ``free`` for a job whose hardware fence
+ * signals later (a scheduler without ``cancel`` lets jobs on the hardware
+ * run to completion after shutdown). The scheduler therefore holds a
+ * reference on &dshim_sched_desc.owner from its creation until its memory
+ * is freed, which is after the last job's ``free``: rmmod fails with
+ * -EBUSY until then. Fences are not concerned: their &dma_fence_ops and
+ * timeline names belong to the shim, which is built in.
  */
 
 static const struct drm_sched_backend_ops dshim_backend_ops = {
@@ -42,6 +53,7 @@ static void dshim_sched_free_work(struct work_struct *work)
 {
 	struct dshim_sched *sched =
 		container_of(to_rcu_work(work), struct dshim_sched, free_rwork);
+	struct module *owner = sched->owner;
 
 	WARN_ON(!list_empty(&sched->entities) || !list_empty(&sched->hw_jobs));
 	/*
@@ -56,6 +68,8 @@ static void dshim_sched_free_work(struct work_struct *work)
 	mutex_destroy(&sched->pause_lock);
 	atomic_long_dec(&dshim_counters.scheds);
 	kfree(sched);
+	/* the driver's code is no longer called: it may be unloaded now */
+	module_put(owner);
 }
 
 static void dshim_sched_shutdown_work(struct work_struct *work)
@@ -108,6 +122,27 @@ static int dshim_sched_check_desc(const struct dshim_sched_desc *desc)
 	return 0;
 }
 
+/*
+ * Pin the module of @desc's ops: &dshim_sched_desc.owner, or if that is
+ * NULL the module the ops table lies in (a Rust driver's: its ops table
+ * is instantiated in the driver's crate), NULL for built-in code. The
+ * lookup and the get need preemption off: a module's memory is freed
+ * only after a grace period.
+ */
+static struct module *dshim_sched_pin_owner(const struct dshim_sched_desc *desc)
+{
+	struct module *owner = desc->owner;
+	bool pinned;
+
+	preempt_disable();
+	if (!owner)
+		owner = __module_address((unsigned long)desc->ops);
+	/* the driver's own code runs this call: only its exit can be on */
+	pinned = try_module_get(owner);
+	preempt_enable();
+	return pinned ? owner : ERR_PTR(-ENODEV);
+}
+
 /**
  * dshim_sched_create() - create a scheduler
  * @desc: what to create; copied, need not outlive the call (but
@@ -116,16 +151,21 @@ static int dshim_sched_check_desc(const struct dshim_sched_desc *desc)
  * The caller owns the returned reference. Without a submit workqueue in
  * @desc the scheduler costs no kernel thread and no workqueue.
  *
+ * The scheduler pins &dshim_sched_desc.owner (or, if that is NULL, the
+ * module the ops table lies in), until its memory is freed (see
+ * "scheduler lifetime").
+ *
  * Context: Process context; may sleep.
  * Return: the scheduler, or ERR_PTR(-EINVAL) for a bad descriptor (NULL
  * ops, run or free callback, zero credit limit, too many priorities),
  * ERR_PTR(-ENAMETOOLONG), ERR_PTR(-ENOMEM), ERR_PTR(-ENODEV) if the shim
- * failed to initialise.
+ * failed to initialise or the owner module is being unloaded.
  */
 struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 {
 	struct drm_sched_init_args args = {};
 	struct dshim_sched *sched;
+	struct module *owner;
 	int ret;
 
 	might_sleep();
@@ -134,11 +174,17 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 		return ERR_PTR(ret);
 	if (!dshim_free_wq)
 		return ERR_PTR(-ENODEV);
+	owner = dshim_sched_pin_owner(desc);
+	if (IS_ERR(owner))
+		return ERR_CAST(owner);
 
 	sched = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*sched), GFP_KERNEL);
-	if (!sched)
-		return ERR_PTR(-ENOMEM);
+	if (!sched) {
+		ret = -ENOMEM;
+		goto err_put_owner;
+	}
 
+	sched->owner = owner;
 	refcount_set(&sched->users, 1);
 	refcount_set(&sched->refcount, 1);	/* for the users */
 	sched->ops = desc->ops;
@@ -173,6 +219,8 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 err_free_sched:
 	mutex_destroy(&sched->pause_lock);
 	kfree(sched);
+err_put_owner:
+	module_put(owner);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(dshim_sched_create);

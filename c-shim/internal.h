@@ -26,6 +26,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+struct module;
 struct seq_file;
 
 /* dshim_main.c: the shim's workqueues, accounting and fault hook */
@@ -174,6 +175,7 @@ enum {
  * @users: driver handles; zero means shut down
  * @refcount: memory references, see the top of this file
  * @ops: driver callbacks
+ * @owner: the module of @ops, pinned until the scheduler's memory is freed
  * @priv: driver data
  * @flags: %DSHIM_SCHED_SHUTDOWN
  * @lock: protects @entities, @hw_jobs and each job's hw_link
@@ -195,6 +197,7 @@ struct dshim_sched {
 	refcount_t users;
 	refcount_t refcount;
 	const struct dshim_sched_ops *ops;
+	struct module *owner;
 	void *priv;
 	unsigned long flags;
 	spinlock_t lock;	/* entities, hw_jobs, hw_link */

@@ -4,6 +4,7 @@
  */
 
 #include <linux/err.h>
+#include <linux/module.h>
 #include <linux/sched/stat.h>
 #include <linux/string.h>
 
@@ -380,6 +381,77 @@ static void dshim_queue_kill_refuses(struct kunit *test)
 	dshim_queue_put(queue);
 }
 
+#if IS_ENABLED(CONFIG_MODULE_UNLOAD)
+/*
+ * A module as the module loader leaves a live one: module_refcount() is
+ * the count above the loader's own base of 1 (MODULE_REF_BASE, private to
+ * kernel/module/main.c).
+ */
+static struct module dshim_fake_owner = {
+	.name = "dshim_fake_owner",
+};
+
+static void dshim_fake_owner_reset(void)
+{
+	dshim_fake_owner.state = MODULE_STATE_LIVE;
+	atomic_set(&dshim_fake_owner.refcnt, 1);
+}
+#endif
+
+/*
+ * Regression: a driver module could be unloaded while its scheduler still
+ * had a job on the hardware, the shim calling its code afterwards. The
+ * scheduler pins &dshim_sched_desc.owner until its memory is freed, after
+ * the last job's free: here a job on the hardware of a scheduler without
+ * cancel, which outlives the driver's last reference. A module on its way
+ * out gets no new scheduler. Without an owner the shim pins the module its
+ * ops lie in: none for these built-in ones.
+ */
+static void dshim_sched_pins_owner(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_MODULE_UNLOAD)
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "owned");
+	struct dshim_queue *queue, *plain;
+	struct dma_fence *fence;
+
+	dshim_fake_owner_reset();
+	desc.ops = &mock_ops_no_cancel;
+	desc.owner = &dshim_fake_owner;
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 1);
+
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
+	dshim_queue_put(queue);		/* no cancel: the job stays */
+	dshim_flush();
+	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 1);
+
+	/* rmmod has begun: no new scheduler calls into the module */
+	dshim_fake_owner.state = MODULE_STATE_GOING;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_queue_create(&desc)), -ENODEV);
+	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 1);
+	dshim_fake_owner.state = MODULE_STATE_LIVE;
+
+	mock_hw_advance(ctx, 1, 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	dma_fence_put(fence);
+	dshim_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 0);
+
+	desc.owner = NULL;
+	plain = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(plain));
+	KUNIT_EXPECT_NULL(test, dshim_queue_sched(plain)->owner);
+	dshim_queue_put(plain);
+#else
+	kunit_skip(test, "needs CONFIG_MODULE_UNLOAD");
+#endif
+}
+
 /*
  * An extra put on a scheduler or entity whose memory is still referenced
  * is caught, warned about and ignored.
@@ -484,6 +556,7 @@ static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_queue_create_put),
 	KUNIT_CASE(dshim_queue_kill_refuses),
 	KUNIT_CASE(dshim_sched_put_underflow),
+	KUNIT_CASE(dshim_sched_pins_owner),
 	KUNIT_CASE(dshim_sched_wait_idle_timeout),
 	KUNIT_CASE(dshim_get_after_last_put),
 	{}

@@ -17,7 +17,18 @@
 #
 # Environment (from the kernel command line): DSHIM_E2E_CLIENT (the
 # static vgpu-client), DSHIM_E2E_SECONDS (default 25), DSHIM_E2E_BATCH
-# (clients per batch, default 10).
+# (clients per batch, default 10), DSHIM_E2E_MODULES (the modules to
+# insmod first, ':'-separated, in load order: vgpu and what it needs,
+# with the vgpu.* options of the kernel command line, as modprobe would).
+#
+# With vgpu a module and the shim in charge, the module's unload after
+# the loop, while the keeper still holds sync files: the keeper drops
+# its dma-bufs (they pin their exporter), a client puts long jobs on the
+# hardware of a queue without cancel (vgpu.cancel=0) and is killed, and
+# rmmod must be refused while those jobs are there (the shim pins the
+# module), then succeed once they are done; the keeper then reads every
+# fence's names, with the module gone:
+#   e2e: module busy=B unloaded=U held=N named=N unnamed=N
 #
 # Lines for the host start with "e2e: ". Right after the loop:
 #   e2e: loop mode=M seconds=S started=N killed=N term=N kill=N finished=N errors=N
@@ -55,11 +66,12 @@ read_stat() {
 }
 
 # Objects not freed yet, the driver's and the shim's, into LIVE (no fork:
-# the final check polls it).
+# the final check polls it). An unloaded vgpu has none left.
 live() {
 	local k
 	LIVE=0
 	for k in files queues jobs bos; do
+		[ -e "$vgpu_stats" ] || break
 		read_stat "$k" "$vgpu_stats"
 		LIVE=$((LIVE + REPLY))
 	done
@@ -71,6 +83,83 @@ live() {
 
 finish() {
 	exec "$(dirname "$0")/uml-init.sh"
+}
+
+# wait_for COND...: poll COND (a command) for at most 20 s
+wait_for() {
+	local t0=$SECONDS
+	until "$@"; do
+		[ $((SECONDS - t0)) -lt 20 ] || return 1
+		sleep 0.05
+	done
+}
+
+modules=()
+if [ -n "${DSHIM_E2E_MODULES:-}" ]; then
+	IFS=: read -r -a modules <<<"$DSHIM_E2E_MODULES"
+	vgpu_opts=()
+	# shellcheck disable=SC2013 # words, not lines
+	for word in $(</proc/cmdline); do
+		case $word in vgpu.*) vgpu_opts+=("${word#vgpu.}") ;; esac
+	done
+	for ko in "${modules[@]}"; do
+		opts=()
+		[ "${ko##*/}" != vgpu.ko ] || opts=("${vgpu_opts[@]}")
+		"$client" insmod "$ko" "${opts[@]}" || say "insmod $ko ${opts[*]} failed"
+	done
+	say "modules: inserted ${modules[*]##*/} (vgpu: ${vgpu_opts[*]:-no options})"
+fi
+
+# keeper_said PATTERN: the keeper printed a line matching PATTERN
+keeper_said() {
+	grep -q "$1" "$keeper_out"
+}
+
+# shim_scheds_gone: every scheduler of the shim is freed
+shim_scheds_gone() {
+	read_stat scheds "$shim_stats"
+	[ "$REPLY" = 0 ]
+}
+
+# jobs_run_reached N: vgpu's run was called for N jobs since boot
+jobs_run_reached() {
+	read_stat jobs_run "$vgpu_stats"
+	[ "$REPLY" -ge "$1" ]
+}
+
+# The module's unload, while the keeper holds sync files (see the top).
+module_unload() {
+	local busy=0 unloaded=0 held=0 hold_pid desc base named unnamed
+	kill -USR1 "$keeper"
+	wait_for keeper_said '^keeper: dropped' || say "module: the keeper did not drop its dma-bufs"
+	echo 0 >/sys/module/vgpu/parameters/cancel
+	echo 10000 >/sys/module/vgpu/parameters/timeout_ms
+	read_stat jobs_run "$vgpu_stats"
+	base=$REPLY
+	"$client" hold --keeper "$sock" --jobs 3 >"$scratch/hold.out" &
+	hold_pid=$!
+	# all three on the hardware (3 s of it), then the process dies
+	if wait_for jobs_run_reached $((base + 3)); then
+		held=3
+	fi
+	kill -KILL "$hold_pid"
+	wait "$hold_pid" 2>/dev/null
+	# its file is closed: only the shim's pin can refuse this
+	"$client" rmmod vgpu 2>"$scratch/rmmod.err" || busy=1
+	[ "$busy" = 1 ] && say "module: rmmod refused while jobs are on the hardware: $(<"$scratch/rmmod.err")"
+	wait_for shim_scheds_gone || say "module: schedulers still alive after 20 s"
+	if "$client" rmmod vgpu 2>"$scratch/rmmod.err" && [ ! -e /sys/module/vgpu ]; then
+		unloaded=1
+	else
+		say "module: rmmod failed once the jobs were done: $(<"$scratch/rmmod.err")"
+	fi
+	kill -USR2 "$keeper"
+	wait_for keeper_said '^keeper: sync files' || say "module: the keeper did not describe its sync files"
+	desc=$(grep '^keeper: sync files' "$keeper_out" | tail -n 1)
+	say "module: $desc, after the unload"
+	# "keeper: sync files N named N unnamed N signalled N"
+	read -r _ _ _ _ _ named _ unnamed _ <<<"$desc"
+	say "module busy=$busy unloaded=$unloaded held=$held named=${named:-0} unnamed=${unnamed:-0}"
 }
 
 if [ ! -c /dev/dri/renderD128 ]; then
@@ -93,7 +182,8 @@ base_queues=$REPLY
 read_stat jobs_submitted "$vgpu_stats"
 base_jobs=$REPLY
 
-"$client" keeper "$sock" &
+keeper_out=$scratch/keeper.out
+"$client" keeper "$sock" >"$keeper_out" &
 keeper=$!
 for _ in $(seq 1 100); do
 	[ -S "$sock" ] && break
@@ -165,8 +255,6 @@ rc_of ${batch_pids[*]}
 touch "$scratch/stop"
 wait "$reader"
 bufinfo_lines=$(wc -l </sys/kernel/debug/dma_buf/bufinfo)
-kill -KILL "$keeper"
-wait "$keeper" 2>/dev/null
 
 started=$(wc -l <"$rcs")
 by_term=$(grep -c -x 124 "$rcs")
@@ -179,6 +267,7 @@ if [ "$errors" != 0 ]; then
 		"$(grep -v -x -e 0 -e 124 -e 137 "$rcs" | sort | uniq -c | tr '\n' ' ')"
 fi
 say "loop done: ${ran}s, $batches batches, bufinfo had $bufinfo_lines lines at the end"
+
 read_stat files_opened "$vgpu_stats"
 opened=$((REPLY - base_opened))
 read_stat queues_created "$vgpu_stats"
@@ -187,6 +276,12 @@ read_stat jobs_submitted "$vgpu_stats"
 jobs=$((REPLY - base_jobs))
 counts="mode=$mode seconds=$ran started=$started killed=$killed term=$by_term kill=$by_kill finished=$finished errors=$errors opened=$opened queues=$queues jobs=$jobs"
 say "loop $counts"
+
+if [ "${#modules[@]}" != 0 ] && [ "$mode" = shim ]; then
+	module_unload
+fi
+kill -KILL "$keeper"
+wait "$keeper" 2>/dev/null
 
 # Everything is closed now; fences drain (a hanging job takes the
 # timeout) and the shim frees after RCU grace periods: 20 s at most.
@@ -197,7 +292,7 @@ while [ "$LIVE" != 0 ] && [ $((SECONDS - t0)) -lt 20 ]; do
 	live
 done
 leaked=$LIVE
-sed 's/^/e2e: vgpu: /' "$vgpu_stats"
+[ ! -e "$vgpu_stats" ] || sed 's/^/e2e: vgpu: /' "$vgpu_stats"
 sed 's/^/e2e: shim: /' "$shim_stats"
 say "result $counts leaked=$leaked"
 finish

@@ -43,11 +43,38 @@ e2e_client() {
 	msg "e2e: built $E2E_CLIENT (static)"
 }
 
-# e2e_boot NAME MODE SECS: sets BOOT_LOG, BOOT_RC, E2E_MODE.
+# e2e_modules NAME [DIR]: the modules vgpu needs from build-NAME, its
+# dependencies first (each module's own "depends=" in .modinfo, as
+# modprobe reads it), ':'-separated; as DIR/FILE.ko if DIR is given, else
+# their paths on this host. Empty when vgpu is built in.
+e2e_modules() {
+	local bd=$DSHIM_CACHE/build-$1 dir=${2:-} ko
+	local -a order=()
+	e2e_modules_add() {
+		local path=$1 dep deps p
+		deps=$(tr '\0' '\n' <"$path" | sed -n 's/^depends=//p' | head -n 1)
+		for dep in ${deps//,/ }; do
+			p=$(find "$bd" -name "$dep.ko" | head -n 1)
+			[ -n "$p" ] || die "$path needs $dep.ko, which $bd does not have"
+			e2e_modules_add "$p"
+		done
+		[[ " ${order[*]} " == *" $path "* ]] || order+=("$path")
+	}
+	ko=$(find "$bd" -name vgpu.ko | head -n 1)
+	if [ -n "$ko" ]; then
+		e2e_modules_add "$ko"
+	fi
+	unset -f e2e_modules_add
+	[ -z "$dir" ] || order=("${order[@]/#*\//$dir/}")
+	(IFS=: && echo "${order[*]}")
+}
+
+# e2e_boot NAME MODE SECS: sets BOOT_LOG, BOOT_RC, E2E_MODE, E2E_MODULES.
 e2e_boot() {
 	local name=$1 mode=$2 secs=$3 raw=0 grace
 	[ "$mode" = raw ] && raw=1
 	E2E_MODE=$mode
+	E2E_MODULES=$(e2e_modules "$name")
 	msg "e2e: booting UML ($name kernel, vgpu.raw=$raw): ${secs}s of the kill loop"
 	# raw drm_sched livelocks the kernel on purpose (it spins on a
 	# freed spinlock): do not wait long past the loop
@@ -56,11 +83,12 @@ e2e_boot() {
 	uml_boot "$name" "$DSHIM_LOGS/e2e-$mode.log" $((secs + grace)) \
 		"$DSHIM_SCRIPTS/e2e-init.sh" kunit.enable=0 "vgpu.raw=$raw" \
 		"DSHIM_E2E_CLIENT=$E2E_CLIENT" "DSHIM_E2E_SECONDS=$secs" \
-		"DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}"
+		"DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}" \
+		${E2E_MODULES:+"DSHIM_E2E_MODULES=$E2E_MODULES"}
 }
 
 # e2e_field NAME [KIND]: a field of the guest's last "e2e: loop" or "e2e:
-# result" line (or "e2e: KIND" line), or empty.
+# result" line (or "e2e: KIND" line, e.g. module), or empty.
 e2e_field() {
 	sed -n "s/^e2e: \\(${2:-loop\\|result}\\) .*\\b$1=\\([0-9a-z]*\\).*/\\2/p" <<<"$E2E_OUT" |
 		tail -n 1
@@ -128,6 +156,9 @@ e2e_judge() {
 		check "$([ "$E2E_LEAKED" = 0 ] && echo 1)" "$E2E_LEAKED queue(s), job(s), buffer(s), fence(s) or timeline(s) never freed"
 		check "$({ [ "$BOOT_RC" = 0 ] || boot_aborted_after_power_off; } && echo 1)" \
 			"the kernel exited with status $BOOT_RC"
+		if [ "$strict" = 1 ] && [ -n "${E2E_MODULES:-}" ]; then
+			e2e_judge_unload
+		fi
 	fi
 	if [ "$strict" = 1 ]; then
 		# the reports themselves, only when there are any
@@ -135,6 +166,24 @@ e2e_judge() {
 		check "$([ "$E2E_REPORTS" = 0 ] && echo 1)" "$E2E_REPORTS kernel report(s) in $BOOT_LOG (shown above)"
 	fi
 	unset -f check
+}
+
+# e2e_judge_unload: the checks of the guest's vgpu unload (the "e2e:
+# module" line of scripts/e2e-init.sh), inside e2e_judge.
+e2e_judge_unload() {
+	local busy unloaded held named unnamed
+	busy=$(e2e_field busy module) unloaded=$(e2e_field unloaded module)
+	held=$(e2e_field held module) named=$(e2e_field named module)
+	unnamed=$(e2e_field unnamed module)
+	if [ -z "$busy" ]; then
+		check 0 "no 'e2e: module' line: the vgpu unload did not run to its end"
+		return
+	fi
+	check "$([ "$held" = 3 ] && echo 1)" "the unload's 3 jobs never all reached the hardware (held=$held)"
+	check "$([ "$busy" = 1 ] && echo 1)" "rmmod vgpu succeeded while jobs of a closed queue were on the hardware: the module was not pinned"
+	check "$([ "$unloaded" = 1 ] && echo 1)" "rmmod vgpu failed once its jobs were done"
+	check "$([ "${named:-0}" -ge 1 ] && [ "$unnamed" = 0 ] && echo 1)" \
+		"after the unload the keeper read $named fence(s) with their names and $unnamed without (wanted >= 1 and 0)"
 }
 
 # e2e_pass: make check's short run on the C pass's kernel (built by the C

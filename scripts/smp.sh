@@ -154,8 +154,9 @@ smp_torture_line() {
 
 # smp_initramfs NAME: the e2e kill loop's userspace for the guest, built
 # with the kernel's own usr/gen_init_cpio: scripts/e2e-init.sh as init,
-# the static vgpu-client, and bash and the few host tools the script
-# uses with their shared libraries. Prints its path.
+# the static vgpu-client, vgpu's modules (e2e_modules), and bash and the
+# few host tools the script uses with their shared libraries. Prints its
+# path.
 smp_initramfs() {
 	local bd=$DSHIM_CACHE/build-$1 list=$DSHIM_CACHE/build-$1/e2e-initramfs.list
 	local out=$DSHIM_CACHE/build-$1/e2e-initramfs.cpio tool path lib d
@@ -187,6 +188,9 @@ smp_initramfs() {
 		echo "file /dshim/e2e-init.sh $DSHIM_SCRIPTS/e2e-init.sh 0755 0 0"
 		echo "file /dshim/uml-init.sh $DSHIM_SCRIPTS/uml-init.sh 0755 0 0"
 		echo "file /dshim/vgpu-client $E2E_CLIENT 0755 0 0"
+		tr ':' '\n' <<<"$(e2e_modules "$1")" | while read -r path; do
+			[ -z "$path" ] || echo "file /dshim/${path##*/} $path 0644 0 0"
+		done
 	} >"$list"
 	"$bd/usr/gen_init_cpio" "$list" >"$out" || die "gen_init_cpio $list failed"
 	echo "$out"
@@ -203,6 +207,8 @@ smp_e2e() {
 		return
 	fi
 	initrd=$(smp_initramfs "$name")
+	# as e2e_boot does, for e2e_judge
+	E2E_MODULES=$(e2e_modules "$name" /dshim)
 	msg "$name: e2e: booting the guest (vgpu.raw=0, initramfs $initrd): ${secs}s of the kill loop on $SMP_CPUS vCPUs"
 	# QEMU as kunit.py starts it, but directly: kunit.py exec always
 	# adds kunit.enable=1 and reboots right after the suites
@@ -210,7 +216,7 @@ smp_e2e() {
 	t0=$(date +%s)
 	# shellcheck disable=SC2086 # the accelerator's arguments
 	smp_qemu "$name" $((secs + ${DSHIM_E2E_GRACE:-240})) "$BOOT_LOG" \
-		"console=ttyS0 $SMP_KERNEL_ARGS kunit.enable=0 vgpu.raw=0 rdinit=/dshim/e2e-init.sh DSHIM_E2E_CLIENT=/dshim/vgpu-client DSHIM_E2E_SECONDS=$secs DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}" \
+		"console=ttyS0 $SMP_KERNEL_ARGS kunit.enable=0 vgpu.raw=0 rdinit=/dshim/e2e-init.sh DSHIM_E2E_CLIENT=/dshim/vgpu-client DSHIM_E2E_SECONDS=$secs DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}${E2E_MODULES:+ DSHIM_E2E_MODULES=$E2E_MODULES}" \
 		$SMP_QEMU_ARGS -initrd "$initrd" || rc=$?
 	[ "$rc" != 137 ] || echo "dshim: the kernel did not finish in time: killed" >>"$BOOT_LOG"
 	BOOT_RC=$rc

@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 struct device;
+struct module;
 struct workqueue_struct;
 
 struct dshim_entity;
@@ -77,6 +78,11 @@ struct dshim_sched_ops {
 /**
  * struct dshim_sched_desc - describes a scheduler to create
  * @ops: driver callbacks, must outlive the scheduler (normally static).
+ * @owner: the module @ops live in: %THIS_MODULE. The scheduler holds a
+ *	reference on it until its memory is freed, after the last job's
+ *	@ops.free, so that the module cannot be unloaded while the shim may
+ *	still call it. If NULL, the shim pins the module the @ops table
+ *	lies in, if any (as for Rust drivers).
  * @priv: driver data, returned by dshim_sched_priv().
  * @name: name, copied; at most %DSHIM_NAME_MAX - 1 characters. Also the
  *	timeline name of every fence the scheduler hands out.
@@ -92,6 +98,7 @@ struct dshim_sched_ops {
  */
 struct dshim_sched_desc {
 	const struct dshim_sched_ops *ops;
+	struct module *owner;
 	void *priv;
 	const char *name;
 	struct device *dev;

@@ -8,7 +8,14 @@
  * the shim when real processes die at random points: closing the file
  * (also by SIGKILL) kills the file's queues and returns at once, and the
  * fences other processes keep stay valid. With vgpu.raw=1 on the kernel
- * command line the same driver uses drm_sched directly, the 2023 way.
+ * command line (or raw=1 to insmod) the same driver uses drm_sched
+ * directly, the 2023 way.
+ *
+ * Built in or as a module. As a module, it is pinned while anything may
+ * still call it: open files (its file_operations), exported dma-bufs (the
+ * exporter), and, through the shim, every scheduler with a job left, also
+ * one whose file is long closed (&dshim_sched_desc.owner). The fences it
+ * exported need no pin: their ops and names belong to the shim.
  *
  * Counters in /sys/kernel/debug/vgpu/stats; the shim's own are in
  * /sys/kernel/debug/drm_sched_shim/stats.
@@ -22,7 +29,7 @@
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/init.h>
-#include <linux/moduleparam.h>
+#include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/platform_device.h>
 #include <linux/seq_file.h>
@@ -37,10 +44,15 @@ module_param_named(raw, vgpu_raw, bool, 0444);
 MODULE_PARM_DESC(raw, "Use drm_sched directly, the 2023 way (crashes; default: the shim)");
 
 unsigned int vgpu_timeout_ms = 100;
-module_param_named(timeout_ms, vgpu_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(timeout_ms, "Job timeout in ms (default 100)");
+module_param_named(timeout_ms, vgpu_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms, "Job timeout in ms of queues created from now on (default 100)");
+
+bool vgpu_cancel = true;
+module_param_named(cancel, vgpu_cancel, bool, 0644);
+MODULE_PARM_DESC(cancel, "Queues created from now on cancel their jobs on the hardware when closed (default: yes; no: the jobs run to completion, the driver module stays pinned until then)");
 
 static struct vgpu_device *vgpu_device;
+static struct dentry *vgpu_debugfs;
 
 static int vgpu_ioctl_get_info(struct drm_device *drm, void *data,
 			       struct drm_file *file)
@@ -51,7 +63,7 @@ static int vgpu_ioctl_get_info(struct drm_device *drm, void *data,
 	info->max_queues = VGPU_MAX_QUEUES;
 	info->max_in_fences = VGPU_MAX_IN_FENCES;
 	info->max_duration_us = VGPU_MAX_DURATION_US;
-	info->timeout_ms = vgpu_timeout_ms;
+	info->timeout_ms = READ_ONCE(vgpu_timeout_ms);
 	info->raw = to_vgpu(drm)->raw;
 	return 0;
 }
@@ -173,6 +185,7 @@ static int vgpu_stats_show(struct seq_file *m, void *unused)
 		   atomic_long_read(&s->queues_killed));
 	seq_printf(m, "jobs_submitted: %ld\n",
 		   atomic_long_read(&s->jobs_submitted));
+	seq_printf(m, "jobs_run: %ld\n", atomic_long_read(&s->jobs_run));
 	seq_printf(m, "jobs_timedout: %ld\n",
 		   atomic_long_read(&s->jobs_timedout));
 	seq_printf(m, "jobs_cancelled: %ld\n",
@@ -181,7 +194,6 @@ static int vgpu_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vgpu_stats);
 
-/* Built in: the device lives as long as the kernel, so there is no exit. */
 static int __init vgpu_init(void)
 {
 	struct platform_device *pdev;
@@ -211,8 +223,9 @@ static int __init vgpu_init(void)
 		goto err_devres;
 
 	/* debugfs is optional: its failures are not errors */
-	debugfs_create_file("stats", 0444, debugfs_create_dir("vgpu", NULL),
-			    NULL, &vgpu_stats_fops);
+	vgpu_debugfs = debugfs_create_dir("vgpu", NULL);
+	debugfs_create_file("stats", 0444, vgpu_debugfs, NULL,
+			    &vgpu_stats_fops);
 	drm_info(&vdev->drm, "vgpu: %s back end, job timeout %u ms\n",
 		 vdev->raw ? "raw drm_sched (2023)" : "shim", vgpu_timeout_ms);
 	return 0;
@@ -223,4 +236,24 @@ err_unregister:
 	platform_device_unregister(pdev);
 	return ret;
 }
-device_initcall(vgpu_init);
+module_init(vgpu_init);
+
+/*
+ * rmmod: nothing of the driver is in use any more, or the module would
+ * still be pinned (see the top of this file): no file, no dma-buf, no
+ * scheduler, hence no job and no engine timer.
+ */
+static void __exit vgpu_exit(void)
+{
+	struct platform_device *pdev = vgpu_device->platform;
+
+	debugfs_remove_recursive(vgpu_debugfs);
+	drm_dev_unregister(&vgpu_device->drm);
+	devres_release_group(&pdev->dev, NULL);
+	platform_device_unregister(pdev);
+	vgpu_device = NULL;
+}
+module_exit(vgpu_exit);
+
+MODULE_DESCRIPTION("vgpu: virtual GPU sample driver on the DRM scheduler shim");
+MODULE_LICENSE("GPL");

@@ -37,6 +37,7 @@ struct drm_file;
  * @queues_created: queues created since boot
  * @queues_killed: queues a closing file killed
  * @jobs_submitted: jobs submitted since boot
+ * @jobs_run: jobs put on the hardware (their run was called) since boot
  * @jobs_timedout: jobs the timeout failed
  * @jobs_cancelled: jobs on the hardware that a kill cancelled
  */
@@ -49,12 +50,14 @@ struct vgpu_stats {
 	atomic_long_t queues_created;
 	atomic_long_t queues_killed;
 	atomic_long_t jobs_submitted;
+	atomic_long_t jobs_run;
 	atomic_long_t jobs_timedout;
 	atomic_long_t jobs_cancelled;
 };
 
 extern struct vgpu_stats vgpu_stats;
 extern unsigned int vgpu_timeout_ms;
+extern bool vgpu_cancel;
 
 /**
  * struct vgpu_device - the one vgpu device

@@ -12,6 +12,7 @@
 
 #include <drm/drm_sched_shim.h>
 #include <linux/err.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "vgpu_drv.h"
@@ -62,6 +63,7 @@ static struct dma_fence *vgpu_shim_run(struct dshim_job *job)
 	vjob->hw_fence = NULL;
 	if (IS_ERR(fence))
 		return fence;
+	atomic_long_inc(&vgpu_stats.jobs_run);
 	vgpu_hw_job_start(&vjob->hw, fence, vjob->duration_us, vjob->hang);
 	return fence;
 }
@@ -104,18 +106,35 @@ static const struct dshim_sched_ops vgpu_shim_ops = {
 	.free = vgpu_shim_free,
 };
 
+/* vgpu.cancel=0: a closed queue's jobs on the hardware run to the end */
+static const struct dshim_sched_ops vgpu_shim_ops_no_cancel = {
+	.run = vgpu_shim_run,
+	.timedout = vgpu_shim_timedout,
+	.free = vgpu_shim_free,
+};
+
 static int vgpu_shim_init(struct vgpu_queue *q)
 {
 	struct dshim_sched_desc desc = {
 		.ops = &vgpu_shim_ops,
+		.owner = THIS_MODULE,
 		.name = q->name,
 		.dev = q->vdev->drm.dev,
 		.credit_limit = VGPU_CREDIT_LIMIT,
-		.timeout_ms = vgpu_timeout_ms,
+		.timeout_ms = READ_ONCE(vgpu_timeout_ms),
 	};
 	struct vgpu_shim_queue *sq;
 	int ret;
 
+	/*
+	 * Without cancel, also leave the owner to the shim, which then pins
+	 * the module the ops lie in, as it does for Rust drivers: the e2e
+	 * test's rmmod checks that path too.
+	 */
+	if (!READ_ONCE(vgpu_cancel)) {
+		desc.ops = &vgpu_shim_ops_no_cancel;
+		desc.owner = NULL;
+	}
 	sq = kzalloc(sizeof(*sq), GFP_KERNEL);
 	if (!sq)
 		return -ENOMEM;

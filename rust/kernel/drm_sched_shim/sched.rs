@@ -193,9 +193,13 @@ impl<'a> SchedulerOptions<'a> {
 
     fn desc<T: JobOps>(&self) -> bindings::dshim_sched_desc {
         bindings::dshim_sched_desc {
-            // A promoted constant: it lives in the kernel image for as long as
-            // any scheduler may call it.
+            // A promoted constant, instantiated in the crate that uses `T`
+            // (the driver's): it lives in the kernel image, or in the
+            // driver's module, which the shim pins for as long as any
+            // scheduler may call it: with no owner given, the shim takes the
+            // module the ops table lies in.
             ops: &OpsTable::<T>::OPS,
+            owner: core::ptr::null_mut(),
             priv_: core::ptr::null_mut(),
             name: self.name.as_char_ptr(),
             dev: core::ptr::null_mut(),

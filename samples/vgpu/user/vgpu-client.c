@@ -11,14 +11,29 @@
  *	files, the syncobj and the buffer's reservation. Some sync files
  *	and the dma-buf go to the keeper. Runs until killed (the test's
  *	timeout(1) does that), or for N jobs and exits 0.
+ *   vgpu-client hold [--keeper SOCK] [--jobs N]
+ *	Open the render node, create a queue, submit N (default 3) jobs of
+ *	the longest duration the driver takes, send the last one's sync
+ *	file to the keeper, print "hold: N jobs submitted" and wait to be
+ *	killed: the test kills it once the jobs are on the hardware.
  *   vgpu-client keeper SOCK
  *	Listen on SOCK, keep the fds clients send (SCM_RIGHTS) so their
  *	fences outlive the process that made them, and keep asking the
- *	sync files for their fence names. Runs until killed.
+ *	sync files for their fence names. Runs until killed. On SIGUSR1 it
+ *	closes the fds that are not sync files (the dma-bufs, which pin
+ *	their exporter's module) and prints "keeper: dropped N"; on SIGUSR2
+ *	it reads every sync file's fence names and prints "keeper: sync
+ *	files N named N unnamed N signalled N" (named: the driver and
+ *	timeline names of each fence are there, the shim's driver name).
  *   vgpu-client badinput
  *	The uapi bad-input test: each bad ioctl must fail with its errno,
  *	and afterwards every counter must be back to zero. KTAP-like output,
  *	last line "badinput: N passed, M failed".
+ *   vgpu-client insmod FILE [OPTION...] | rmmod NAME
+ *	Load a module with its options, or unload one without waiting
+ *	(finit_module, delete_module with O_NONBLOCK): what the test needs
+ *	of kmod, which a minimal host or guest may not have. rmmod exits 1
+ *	with "rmmod NAME: <error>" if the module is in use.
  *   vgpu-client info | poweroff
  *
  * Exit status of run: 0 done, 1 setup failed, 2 an ioctl failed that
@@ -37,6 +52,7 @@
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,6 +304,75 @@ static int run(const char *keeper, long max_jobs, unsigned int seed)
 	return 0;
 }
 
+static int hold(const char *keeper, long jobs)
+{
+	struct drm_vgpu_info info = {};
+	int fd, sock, out = -1;
+	__u32 queue;
+	long n;
+
+	fd = open_node();
+	must_ioctl(fd, DRM_IOCTL_VGPU_GET_INFO, &info);
+	queue = queue_create(fd);
+	for (n = 0; n < jobs; n++) {
+		struct drm_vgpu_submit s = {
+			.flags = DRM_VGPU_SUBMIT_OUT_SYNC_FILE,
+			.queue_id = queue,
+			.duration_us = info.max_duration_us,
+		};
+
+		must_ioctl(fd, DRM_IOCTL_VGPU_SUBMIT, &s);
+		if (out >= 0)
+			close(out);
+		out = s.out_sync_file;
+	}
+	sock = connect_keeper(keeper);
+	if (sock >= 0 && out >= 0)
+		send_fd(sock, out);
+	printf("hold: %ld jobs submitted\n", jobs);
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;	/* not reached: killed by the test */
+}
+
+static volatile sig_atomic_t keeper_drop, keeper_describe;
+
+static void keeper_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		keeper_drop = 1;
+	else
+		keeper_describe = 1;
+}
+
+/*
+ * Whether every fence of sync file @fd has its names: the shim's driver
+ * name and a timeline name. Counts into @named/@unnamed/@signalled.
+ */
+static void keeper_describe_one(int fd, int *named, int *unnamed,
+				int *signalled)
+{
+	struct sync_fence_info fi[4] = {};
+	struct sync_file_info info = {
+		.num_fences = 4,
+		.sync_fence_info = (uintptr_t)fi,
+	};
+	unsigned int i;
+
+	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
+		return;		/* a dma-buf */
+	for (i = 0; i < info.num_fences && i < 4; i++) {
+		if (!strcmp(fi[i].driver_name, "drm_sched_shim") &&
+		    fi[i].obj_name[0])
+			(*named)++;
+		else
+			(*unnamed)++;
+	}
+	if (info.status)
+		(*signalled)++;
+}
+
 static int keeper(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -297,6 +382,8 @@ static int keeper(const char *path)
 
 	for (i = 0; i < KEEP; i++)
 		kept[i] = -1;
+	signal(SIGUSR1, keeper_signal);
+	signal(SIGUSR2, keeper_signal);
 	lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lsock < 0)
 		die(1, "socket: %s", strerror(errno));
@@ -348,6 +435,35 @@ static int keeper(const char *path)
 				sync_file_status(k);
 		}
 		polls++;
+		if (keeper_drop) {
+			int dropped = 0;
+
+			keeper_drop = 0;
+			for (i = 0; i < KEEP; i++) {
+				if (kept[i] >= 0 && sync_file_status(kept[i]) == 2) {
+					close(kept[i]);
+					kept[i] = -1;
+					dropped++;
+				}
+			}
+			printf("keeper: dropped %d\n", dropped);
+			fflush(stdout);
+		}
+		if (keeper_describe) {
+			int files = 0, named = 0, unnamed = 0, signalled = 0;
+
+			keeper_describe = 0;
+			for (i = 0; i < KEEP; i++) {
+				if (kept[i] >= 0 && sync_file_status(kept[i]) != 2) {
+					files++;
+					keeper_describe_one(kept[i], &named,
+							    &unnamed, &signalled);
+				}
+			}
+			printf("keeper: sync files %d named %d unnamed %d signalled %d\n",
+			       files, named, unnamed, signalled);
+			fflush(stdout);
+		}
 	}
 	return 0;	/* not reached: killed by the test */
 }
@@ -583,6 +699,38 @@ static int badinput(void)
 	return failed ? 1 : 0;
 }
 
+static int insmod(const char *path, char **opts, int nopts)
+{
+	char params[1024] = "";
+	size_t len = 0;
+	int fd, i;
+
+	for (i = 0; i < nopts; i++) {
+		int n = snprintf(params + len, sizeof(params) - len, "%s%s",
+				 i ? " " : "", opts[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(params) - len)
+			die(1, "insmod %s: options too long", path);
+		len += n;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(1, "insmod %s: %s", path, strerror(errno));
+	if (syscall(SYS_finit_module, fd, params, 0))
+		die(1, "insmod %s: %s", path, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+static int rmmod(const char *name)
+{
+	if (syscall(SYS_delete_module, name, O_NONBLOCK)) {
+		fprintf(stderr, "rmmod %s: %s\n", name, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = NULL;
@@ -591,7 +739,7 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc < 2)
-		die(1, "usage: run|keeper SOCK|badinput|info|poweroff");
+		die(1, "usage: run|hold|keeper SOCK|badinput|insmod FILE|rmmod NAME|info|poweroff");
 	if (!strcmp(argv[1], "run")) {
 		for (i = 2; i + 1 < argc; i += 2) {
 			if (!strcmp(argv[i], "--keeper"))
@@ -605,10 +753,25 @@ int main(int argc, char **argv)
 		}
 		return run(sock, jobs, seed);
 	}
+	if (!strcmp(argv[1], "hold")) {
+		for (i = 2; i + 1 < argc; i += 2) {
+			if (!strcmp(argv[i], "--keeper"))
+				sock = argv[i + 1];
+			else if (!strcmp(argv[i], "--jobs"))
+				jobs = atol(argv[i + 1]);
+			else
+				die(1, "unknown option %s", argv[i]);
+		}
+		return hold(sock, jobs < 0 ? 3 : jobs);
+	}
 	if (!strcmp(argv[1], "keeper") && argc == 3)
 		return keeper(argv[2]);
 	if (!strcmp(argv[1], "badinput"))
 		return badinput();
+	if (!strcmp(argv[1], "insmod") && argc >= 3)
+		return insmod(argv[2], argv + 3, argc - 3);
+	if (!strcmp(argv[1], "rmmod") && argc == 3)
+		return rmmod(argv[2]);
 	if (!strcmp(argv[1], "info")) {
 		struct drm_vgpu_info info = {};
 		int fd = open_node();
