@@ -51,6 +51,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -329,21 +330,11 @@ static int hold(const char *keeper, long jobs)
 	sock = connect_keeper(keeper);
 	if (sock >= 0 && out >= 0)
 		send_fd(sock, out);
-	printf("hold: %ld jobs submitted\n", jobs);
+	printf("%s: %ld jobs submitted\n", __func__, jobs);
 	fflush(stdout);
 	for (;;)
 		pause();
 	return 0;	/* not reached: killed by the test */
-}
-
-static volatile sig_atomic_t keeper_drop, keeper_describe;
-
-static void keeper_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		keeper_drop = 1;
-	else
-		keeper_describe = 1;
 }
 
 /*
@@ -377,13 +368,21 @@ static int keeper(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct pollfd pfd[1 + MAX_CONNS];
-	int kept[KEEP], next = 0, nconn = 0, lsock, i;
+	int kept[KEEP], next = 0, nconn = 0, lsock, sfd, i;
+	struct signalfd_siginfo si;
 	unsigned long polls = 0;
+	sigset_t sigs;
 
 	for (i = 0; i < KEEP; i++)
 		kept[i] = -1;
-	signal(SIGUSR1, keeper_signal);
-	signal(SIGUSR2, keeper_signal);
+	/* the test's requests, read between polls */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0)
+		die(1, "signalfd: %s", strerror(errno));
 	lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lsock < 0)
 		die(1, "socket: %s", strerror(errno));
@@ -435,10 +434,11 @@ static int keeper(const char *path)
 				sync_file_status(k);
 		}
 		polls++;
-		if (keeper_drop) {
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGUSR1) {
 			int dropped = 0;
 
-			keeper_drop = 0;
 			for (i = 0; i < KEEP; i++) {
 				if (kept[i] >= 0 && sync_file_status(kept[i]) == 2) {
 					close(kept[i]);
@@ -446,13 +446,11 @@ static int keeper(const char *path)
 					dropped++;
 				}
 			}
-			printf("keeper: dropped %d\n", dropped);
+			printf("%s: dropped %d\n", __func__, dropped);
 			fflush(stdout);
-		}
-		if (keeper_describe) {
+		} else {
 			int files = 0, named = 0, unnamed = 0, signalled = 0;
 
-			keeper_describe = 0;
 			for (i = 0; i < KEEP; i++) {
 				if (kept[i] >= 0 && sync_file_status(kept[i]) != 2) {
 					files++;
@@ -460,8 +458,8 @@ static int keeper(const char *path)
 							    &unnamed, &signalled);
 				}
 			}
-			printf("keeper: sync files %d named %d unnamed %d signalled %d\n",
-			       files, named, unnamed, signalled);
+			printf("%s: sync files %d named %d unnamed %d signalled %d\n",
+			       __func__, files, named, unnamed, signalled);
 			fflush(stdout);
 		}
 	}
@@ -710,14 +708,14 @@ static int insmod(const char *path, char **opts, int nopts)
 				 i ? " " : "", opts[i]);
 
 		if (n < 0 || (size_t)n >= sizeof(params) - len)
-			die(1, "insmod %s: options too long", path);
+			die(1, "%s %s: options too long", __func__, path);
 		len += n;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die(1, "insmod %s: %s", path, strerror(errno));
+		die(1, "%s %s: %s", __func__, path, strerror(errno));
 	if (syscall(SYS_finit_module, fd, params, 0))
-		die(1, "insmod %s: %s", path, strerror(errno));
+		die(1, "%s %s: %s", __func__, path, strerror(errno));
 	close(fd);
 	return 0;
 }
@@ -725,7 +723,7 @@ static int insmod(const char *path, char **opts, int nopts)
 static int rmmod(const char *name)
 {
 	if (syscall(SYS_delete_module, name, O_NONBLOCK)) {
-		fprintf(stderr, "rmmod %s: %s\n", name, strerror(errno));
+		fprintf(stderr, "%s %s: %s\n", __func__, name, strerror(errno));
 		return 1;
 	}
 	return 0;
