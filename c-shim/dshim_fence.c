@@ -261,7 +261,8 @@ EXPORT_SYMBOL_GPL(dshim_fence_is_shim);
  * &dshim_sched_ops.free for a job that never ran.
  *
  * Context: Process context; may sleep (GFP_KERNEL allocation).
- * Return: the unarmed fence, owned by the caller; ERR_PTR(-ENOMEM).
+ * Return: the unarmed fence, owned by the caller; ERR_PTR(-ENOMEM),
+ * ERR_PTR(-ENODEV) if the shim failed to initialise.
  */
 struct dshim_hw_fence *dshim_hw_fence_alloc(void)
 {
@@ -291,14 +292,17 @@ EXPORT_SYMBOL_GPL(dshim_hw_fence_alloc);
  *
  * Context: Any context.
  * Return: the fence, whose one reference the caller owns;
- * ERR_PTR(-EINVAL) for a bad @hwf or @tl (a driver bug: warned once).
+ * ERR_PTR(-EINVAL) for a bad @hwf or @tl, or a fence armed already (a
+ * driver bug: warned once; an armed @hwf is not consumed).
  */
 struct dma_fence *dshim_hw_fence_arm(struct dshim_hw_fence *hwf,
 				     struct dshim_timeline *tl)
 {
 	struct dshim_fence *f;
 
-	if (DSHIM_BAD_HANDLE(hwf))
+	if (DSHIM_BAD_HANDLE(hwf) ||
+	    DSHIM_MISUSE(hwf->fence.timeline, "%s: fence armed twice\n",
+			 __func__))
 		return ERR_PTR(-EINVAL);
 	if (DSHIM_BAD_HANDLE(tl)) {
 		dshim_hw_fence_free(hwf);
@@ -319,13 +323,19 @@ EXPORT_SYMBOL_GPL(dshim_hw_fence_arm);
  * dshim_hw_fence_free() - release a hardware fence that was never armed
  * @hwf: a fence from dshim_hw_fence_alloc(), or NULL
  *
- * An armed fence is a dma_fence: it goes with its last dma_fence_put().
+ * An armed fence is a dma_fence: it goes with its last dma_fence_put();
+ * freeing it here is a driver bug, warned once and ignored.
  *
  * Context: Any context.
  */
 void dshim_hw_fence_free(struct dshim_hw_fence *hwf)
 {
 	if (!hwf || DSHIM_BAD_HANDLE(hwf))
+		return;
+	/* alloc zeroes the fence, arm sets its timeline */
+	if (DSHIM_MISUSE(hwf->fence.timeline,
+			 "%s: an armed fence goes with dma_fence_put()\n",
+			 __func__))
 		return;
 	dshim_fence_free_unarmed(&hwf->fence);
 }

@@ -79,7 +79,7 @@ static void dshim_job_release_payload(struct dshim_job *job)
 
 	/* the job's memory reference keeps both alive across the wake-up */
 	entity_idle = atomic_dec_and_test(&entity->num_jobs);
-	if (atomic_dec_and_test(&sched->num_jobs) || entity_idle)
+	if (dshim_sched_job_gone(sched) || entity_idle)
 		wake_up_all(&sched->idle_wq);
 }
 
@@ -152,7 +152,7 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 	INIT_LIST_HEAD(&job->hw_link);
 	INIT_WORK(&job->release_work, dshim_job_release_work);
 	atomic_inc(&entity->num_jobs);
-	atomic_inc(&sched->num_jobs);
+	dshim_sched_job_added(sched);
 	atomic_long_inc(&dshim_counters.jobs);
 	return job;
 

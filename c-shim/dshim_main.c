@@ -6,6 +6,7 @@
 #include <kunit/static_stub.h>
 #include <linux/debugfs.h>
 #include <linux/init.h>
+#include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -214,6 +215,9 @@ static int __init dshim_init(void)
 					WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!dshim_free_wq)
 		goto err_destroy_submit_wq;
+
+	/* a going driver module waits for its jobs (dshim_sched.c) */
+	register_module_notifier(&dshim_sched_module_nb);
 
 	/* debugfs is optional: its failures are not errors */
 	debugfs_create_file("stats", 0444,

@@ -30,17 +30,38 @@
  *
  * The driver's references are counted apart (&dshim_sched.users): dropping
  * the last one shuts the scheduler down without freeing anything.
- *
- * Nor does the driver wait for that memory to go, so a driver built as a
- * module could be unloaded while the shim still calls its ``ops``: ``run``
- * for a job queued earlier, ``free`` for a job whose hardware fence
- * signals later (a scheduler without ``cancel`` lets jobs on the hardware
- * run to completion after shutdown). The scheduler therefore holds a
- * reference on &dshim_sched_desc.owner from its creation until its memory
- * is freed, which is after the last job's ``free``: rmmod fails with
- * -EBUSY until then. Fences are not concerned: their &dma_fence_ops and
- * timeline names belong to the shim, which is built in.
  */
+
+/**
+ * DOC: driver modules
+ *
+ * A driver does not wait for its jobs to go, so a driver built as a module
+ * could be unloaded while the shim still calls its ``ops``: ``run`` for a
+ * job queued earlier, ``free`` for a job whose hardware fence signals
+ * later (a scheduler without ``cancel`` lets jobs on the hardware run to
+ * completion after shutdown, a killed process's among them). Only jobs
+ * call the driver: a scheduler or entity without any calls nothing. So a
+ * scheduler holds a reference on its driver's module
+ * (&dshim_sched_desc.owner, or the module its ops table lies in) while it
+ * has jobs: from the creation of the first until the ``free`` of the last.
+ * rmmod is refused meanwhile, and allowed as soon as every scheduler is
+ * idle, also one the driver keeps for as long as its device and drops in
+ * its exit.
+ *
+ * Jobs created in a module's init that fails, or in its exit, are beyond
+ * the reach of a reference: the module goes whatever its count. The
+ * module notifier waits for them when the module is going
+ * (dshim_sched_wait_module()), so the module's code stays until the last
+ * of them was freed.
+ *
+ * Fences are not concerned: their &dma_fence_ops and timeline names
+ * belong to the shim, which is built in. A callback the driver adds to a
+ * fence is its own to remove before it unloads, as for any dma_fence.
+ */
+
+/* Schedulers with an owner module, for dshim_sched_wait_module() */
+static LIST_HEAD(dshim_owned_scheds);
+static DEFINE_SPINLOCK(dshim_owned_lock);	/* dshim_owned_scheds */
 
 static const struct drm_sched_backend_ops dshim_backend_ops = {
 	.prepare_job = dshim_job_prepare,
@@ -53,8 +74,12 @@ static void dshim_sched_free_work(struct work_struct *work)
 {
 	struct dshim_sched *sched =
 		container_of(to_rcu_work(work), struct dshim_sched, free_rwork);
-	struct module *owner = sched->owner;
 
+	if (sched->owner) {
+		spin_lock(&dshim_owned_lock);
+		list_del(&sched->owned_link);
+		spin_unlock(&dshim_owned_lock);
+	}
 	WARN_ON(!list_empty(&sched->entities) || !list_empty(&sched->hw_jobs));
 	/*
 	 * The last job may have been freed from drm_sched's free-job work,
@@ -68,8 +93,6 @@ static void dshim_sched_free_work(struct work_struct *work)
 	mutex_destroy(&sched->pause_lock);
 	atomic_long_dec(&dshim_counters.scheds);
 	kfree(sched);
-	/* the driver's code is no longer called: it may be unloaded now */
-	module_put(owner);
 }
 
 static void dshim_sched_shutdown_work(struct work_struct *work)
@@ -123,25 +146,100 @@ static int dshim_sched_check_desc(const struct dshim_sched_desc *desc)
 }
 
 /*
- * Pin the module of @desc's ops: &dshim_sched_desc.owner, or if that is
- * NULL the module the ops table lies in (a Rust driver's: its ops table
- * is instantiated in the driver's crate), NULL for built-in code. The
- * lookup and the get need preemption off: a module's memory is freed
- * only after a grace period.
+ * The module of @desc's ops: &dshim_sched_desc.owner, or if that is NULL
+ * the module the ops table lies in (a Rust driver's: its ops table is
+ * instantiated in the driver's crate), NULL for built-in code. The lookup
+ * needs preemption off. No reference is taken: the driver calls this, its
+ * module cannot go meanwhile.
  */
-static struct module *dshim_sched_pin_owner(const struct dshim_sched_desc *desc)
+static struct module *dshim_sched_owner(const struct dshim_sched_desc *desc)
 {
 	struct module *owner = desc->owner;
-	bool pinned;
 
-	preempt_disable();
-	if (!owner)
+	if (!owner) {
+		preempt_disable();
 		owner = __module_address((unsigned long)desc->ops);
-	/* the driver's own code runs this call: only its exit can be on */
-	pinned = try_module_get(owner);
-	preempt_enable();
-	return pinned ? owner : ERR_PTR(-ENODEV);
+		preempt_enable();
+	}
+	return owner;
 }
+
+/*
+ * A job of @sched was created: the first pins the driver's module (see
+ * "driver modules"). Called by the driver, whose module is live.
+ */
+void dshim_sched_job_added(struct dshim_sched *sched)
+{
+	if (atomic_inc_return(&sched->num_jobs) == 1)
+		__module_get(sched->owner);
+}
+
+/*
+ * A job's free ran: the last one's lets the driver's module go, as no
+ * driver code is called from now on. Returns true for the last.
+ */
+bool dshim_sched_job_gone(struct dshim_sched *sched)
+{
+	if (!atomic_dec_and_test(&sched->num_jobs))
+		return false;
+	module_put(sched->owner);
+	return true;
+}
+
+/* A scheduler of @mod with jobs, with a memory reference; NULL if none. */
+static struct dshim_sched *dshim_sched_find_busy(struct module *mod)
+{
+	struct dshim_sched *sched, *found = NULL;
+
+	spin_lock(&dshim_owned_lock);
+	list_for_each_entry(sched, &dshim_owned_scheds, owned_link) {
+		if (sched->owner == mod && atomic_read(&sched->num_jobs) &&
+		    refcount_inc_not_zero(&sched->refcount)) {
+			found = sched;
+			break;
+		}
+	}
+	spin_unlock(&dshim_owned_lock);
+	return found;
+}
+
+/**
+ * dshim_sched_wait_module() - wait until no scheduler of a module has jobs
+ * @mod: a module that is going: its init failed, or its exit returned
+ *
+ * From the shim's module notifier: the module's code and data stay until
+ * every job of its schedulers got its ``free``. It warns every 10 s while
+ * one has not, e.g. a job on the hardware of a scheduler without
+ * ``cancel`` whose hardware fence does not signal.
+ *
+ * Context: Process context; sleeps.
+ */
+void dshim_sched_wait_module(struct module *mod)
+{
+	struct dshim_sched *sched;
+
+	while ((sched = dshim_sched_find_busy(mod))) {
+		while (!wait_event_timeout(sched->idle_wq,
+					   !atomic_read(&sched->num_jobs),
+					   10 * HZ))
+			pr_warn("drm_sched_shim: module %s is going while scheduler %s has %d job(s): waiting\n",
+				module_name(mod), sched->name,
+				atomic_read(&sched->num_jobs));
+		dshim_sched_unref(sched);
+	}
+}
+
+static int dshim_sched_module_notify(struct notifier_block *nb,
+				     unsigned long state, void *data)
+{
+	if (state == MODULE_STATE_GOING)
+		dshim_sched_wait_module(data);
+	return NOTIFY_DONE;
+}
+
+struct notifier_block dshim_sched_module_nb = {
+	.notifier_call = dshim_sched_module_notify,
+};
 
 /**
  * dshim_sched_create() - create a scheduler
@@ -151,21 +249,19 @@ static struct module *dshim_sched_pin_owner(const struct dshim_sched_desc *desc)
  * The caller owns the returned reference. Without a submit workqueue in
  * @desc the scheduler costs no kernel thread and no workqueue.
  *
- * The scheduler pins &dshim_sched_desc.owner (or, if that is NULL, the
- * module the ops table lies in), until its memory is freed (see
- * "scheduler lifetime").
+ * While it has jobs, the scheduler pins &dshim_sched_desc.owner (or, if
+ * that is NULL, the module the ops table lies in): see "driver modules".
  *
  * Context: Process context; may sleep.
  * Return: the scheduler, or ERR_PTR(-EINVAL) for a bad descriptor (NULL
  * ops, run or free callback, zero credit limit, too many priorities),
  * ERR_PTR(-ENAMETOOLONG), ERR_PTR(-ENOMEM), ERR_PTR(-ENODEV) if the shim
- * failed to initialise or the owner module is being unloaded.
+ * failed to initialise.
  */
 struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 {
 	struct drm_sched_init_args args = {};
 	struct dshim_sched *sched;
-	struct module *owner;
 	int ret;
 
 	might_sleep();
@@ -174,17 +270,12 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 		return ERR_PTR(ret);
 	if (!dshim_free_wq)
 		return ERR_PTR(-ENODEV);
-	owner = dshim_sched_pin_owner(desc);
-	if (IS_ERR(owner))
-		return ERR_CAST(owner);
 
 	sched = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*sched), GFP_KERNEL);
-	if (!sched) {
-		ret = -ENOMEM;
-		goto err_put_owner;
-	}
+	if (!sched)
+		return ERR_PTR(-ENOMEM);
 
-	sched->owner = owner;
+	sched->owner = dshim_sched_owner(desc);
 	refcount_set(&sched->users, 1);
 	refcount_set(&sched->refcount, 1);	/* for the users */
 	sched->ops = desc->ops;
@@ -213,14 +304,17 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 	if (ret)
 		goto err_free_sched;
 
+	if (sched->owner) {
+		spin_lock(&dshim_owned_lock);
+		list_add(&sched->owned_link, &dshim_owned_scheds);
+		spin_unlock(&dshim_owned_lock);
+	}
 	atomic_long_inc(&dshim_counters.scheds);
 	return sched;
 
 err_free_sched:
 	mutex_destroy(&sched->pause_lock);
 	kfree(sched);
-err_put_owner:
-	module_put(owner);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(dshim_sched_create);

@@ -175,7 +175,9 @@ enum {
  * @users: driver handles; zero means shut down
  * @refcount: memory references, see the top of this file
  * @ops: driver callbacks
- * @owner: the module of @ops, pinned until the scheduler's memory is freed
+ * @owner: the module of @ops, pinned while @num_jobs is not zero
+ * @owned_link: in the shim's list of schedulers with an owner, under its
+ *	lock (dshim_sched.c)
  * @priv: driver data
  * @flags: %DSHIM_SCHED_SHUTDOWN
  * @lock: protects @entities, @hw_jobs and each job's hw_link
@@ -198,6 +200,7 @@ struct dshim_sched {
 	refcount_t refcount;
 	const struct dshim_sched_ops *ops;
 	struct module *owner;
+	struct list_head owned_link;
 	void *priv;
 	unsigned long flags;
 	spinlock_t lock;	/* entities, hw_jobs, hw_link */
@@ -221,6 +224,10 @@ void dshim_sched_unref(struct dshim_sched *sched);
 void dshim_sched_cancel_hw_jobs(struct dshim_sched *sched,
 				struct dshim_entity *entity);
 bool dshim_sched_is_shutdown(const struct dshim_sched *sched);
+void dshim_sched_job_added(struct dshim_sched *sched);
+bool dshim_sched_job_gone(struct dshim_sched *sched);
+void dshim_sched_wait_module(struct module *mod);
+extern struct notifier_block dshim_sched_module_nb;
 int dshim_sched_wait_for_jobs(struct dshim_sched *sched, atomic_t *num_jobs,
 			      unsigned int timeout_ms);
 

@@ -186,13 +186,18 @@ static void dshim_hw_fence_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_hw_fence_arm(NULL, tl)), -EINVAL);
 	/* consumed even so: the count below says it was freed */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_hw_fence_arm(hwf, NULL)), -EINVAL);
+	/* an armed fence is neither armed again nor freed: @f lives on */
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(dshim_hw_fence_arm((struct dshim_hw_fence *)f, tl)),
+			-EINVAL);
+	dshim_hw_fence_free((struct dshim_hw_fence *)f);
 	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(NULL, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dshim_hw_fence_signal(f, 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_timeline_create(NULL)), -EINVAL);
 	KUNIT_EXPECT_NULL(test, dshim_timeline_get(NULL));
 	dshim_test_expect_warn_end();
 	dshim_stats_read(&after);
-	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 8);
+	KUNIT_EXPECT_EQ(test, after.driver_bugs - before.driver_bugs, 10);
 	KUNIT_EXPECT_EQ(test, before.fences - after.fences, 1);
 
 	/* the fence is still usable, and callbacks work as on any fence */

@@ -3,7 +3,9 @@
  * KUnit: schedulers, entities and queues of the DRM scheduler shim.
  */
 
+#include <linux/completion.h>
 #include <linux/err.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/sched/stat.h>
 #include <linux/string.h>
@@ -400,12 +402,12 @@ static void dshim_fake_owner_reset(void)
 
 /*
  * Regression: a driver module could be unloaded while its scheduler still
- * had a job on the hardware, the shim calling its code afterwards. The
- * scheduler pins &dshim_sched_desc.owner until its memory is freed, after
- * the last job's free: here a job on the hardware of a scheduler without
- * cancel, which outlives the driver's last reference. A module on its way
- * out gets no new scheduler. Without an owner the shim pins the module its
- * ops lie in: none for these built-in ones.
+ * had a job on the hardware, the shim calling its code afterwards. A
+ * scheduler pins &dshim_sched_desc.owner while it has jobs: here a job on
+ * the hardware of a scheduler without cancel, which outlives the driver's
+ * last reference. An idle scheduler pins nothing, so that a driver that
+ * keeps one per ring until its exit can be unloaded. Without an owner
+ * the shim takes the module its ops lie in: none for these built-in ones.
  */
 static void dshim_sched_pins_owner(struct kunit *test)
 {
@@ -420,20 +422,15 @@ static void dshim_sched_pins_owner(struct kunit *test)
 	desc.owner = &dshim_fake_owner;
 	queue = dshim_queue_create(&desc);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
-	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 1);
+	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 0);
 
 	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 1);
 	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
 	dshim_queue_put(queue);		/* no cancel: the job stays */
 	dshim_flush();
 	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 1);
-
-	/* rmmod has begun: no new scheduler calls into the module */
-	dshim_fake_owner.state = MODULE_STATE_GOING;
-	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_queue_create(&desc)), -ENODEV);
-	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 1);
-	dshim_fake_owner.state = MODULE_STATE_LIVE;
 
 	mock_hw_advance(ctx, 1, 0);
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
@@ -447,6 +444,80 @@ static void dshim_sched_pins_owner(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(plain));
 	KUNIT_EXPECT_NULL(test, dshim_queue_sched(plain)->owner);
 	dshim_queue_put(plain);
+#else
+	kunit_skip(test, "needs CONFIG_MODULE_UNLOAD");
+#endif
+}
+
+#if IS_ENABLED(CONFIG_MODULE_UNLOAD)
+struct going_waiter {
+	struct completion done;
+};
+
+static int going_waiter_fn(void *arg)
+{
+	struct going_waiter *w = arg;
+
+	dshim_sched_wait_module(&dshim_fake_owner);
+	complete(&w->done);
+	return 0;
+}
+#endif
+
+/*
+ * Jobs that a module's failing init (or its exit) leaves behind cannot be
+ * covered by a module reference: the module goes whatever its count. The
+ * shim's module notifier waits for them, so that the module's code stays
+ * until the last one's free ran; until then the waiter stays blocked.
+ */
+static void dshim_sched_going_module_waits(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_MODULE_UNLOAD)
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "going");
+	struct going_waiter *w;
+	struct task_struct *task;
+	struct dshim_queue *queue;
+	struct dma_fence *fence;
+
+	/* not kunit_kzalloc(): a waiter that never returns must not see it go */
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	init_completion(&w->done);
+	dshim_fake_owner_reset();
+	desc.ops = &mock_ops_no_cancel;
+	desc.owner = &dshim_fake_owner;
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
+	dshim_queue_put(queue);		/* as the failing init does */
+
+	/* its exit returned (or its init failed): the module is going */
+	dshim_fake_owner.state = MODULE_STATE_GOING;
+	task = kthread_run(going_waiter_fn, w, "dshim-going");
+	if (IS_ERR(task)) {
+		kfree(w);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		mock_hw_advance(ctx, 1, 0);
+		dma_fence_put(fence);
+		return;
+	}
+	/* the job is on the hardware: the waiter cannot be done */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&w->done,
+							  msecs_to_jiffies(100)),
+			0);
+	mock_hw_advance(ctx, 1, 0);
+	if (wait_for_completion_timeout(&w->done, msecs_to_jiffies(5000)))
+		kfree(w);
+	else
+		KUNIT_FAIL(test, "the going module's waiter never returned");
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	dma_fence_put(fence);
+	dshim_fake_owner.state = MODULE_STATE_LIVE;
 #else
 	kunit_skip(test, "needs CONFIG_MODULE_UNLOAD");
 #endif
@@ -557,6 +628,7 @@ static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_queue_kill_refuses),
 	KUNIT_CASE(dshim_sched_put_underflow),
 	KUNIT_CASE(dshim_sched_pins_owner),
+	KUNIT_CASE(dshim_sched_going_module_waits),
 	KUNIT_CASE(dshim_sched_wait_idle_timeout),
 	KUNIT_CASE(dshim_get_after_last_put),
 	{}

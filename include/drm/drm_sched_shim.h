@@ -78,11 +78,12 @@ struct dshim_sched_ops {
 /**
  * struct dshim_sched_desc - describes a scheduler to create
  * @ops: driver callbacks, must outlive the scheduler (normally static).
- * @owner: the module @ops live in: %THIS_MODULE. The scheduler holds a
- *	reference on it until its memory is freed, after the last job's
- *	@ops.free, so that the module cannot be unloaded while the shim may
- *	still call it. If NULL, the shim pins the module the @ops table
- *	lies in, if any (as for Rust drivers).
+ * @owner: the module @ops live in: %THIS_MODULE. While the scheduler has
+ *	jobs (from the creation of the first to the @ops.free of the last)
+ *	it holds a reference on the module, so that rmmod is refused while
+ *	the shim may still call it; an idle scheduler pins nothing. If
+ *	NULL, the shim takes the module the @ops table lies in, if any (as
+ *	for Rust drivers).
  * @priv: driver data, returned by dshim_sched_priv().
  * @name: name, copied; at most %DSHIM_NAME_MAX - 1 characters. Also the
  *	timeline name of every fence the scheduler hands out.

@@ -11,11 +11,13 @@
  * command line (or raw=1 to insmod) the same driver uses drm_sched
  * directly, the 2023 way.
  *
- * Built in or as a module. As a module, it is pinned while anything may
- * still call it: open files (its file_operations), exported dma-bufs (the
- * exporter), and, through the shim, every scheduler with a job left, also
- * one whose file is long closed (&dshim_sched_desc.owner). The fences it
- * exported need no pin: their ops and names belong to the shim.
+ * Built in or as a module. As a module on the shim, it is pinned while
+ * anything may still call it: open files (its file_operations), exported
+ * dma-bufs (the exporter), and, through the shim, every scheduler with a
+ * job left, also one whose file is long closed (&dshim_sched_desc.owner).
+ * The fences it exported need no pin: their ops and names belong to the
+ * shim. With raw=1 none of that holds: raw drm_sched's fences are the
+ * module's, and unloading it is as unsafe as the rest of that mode.
  *
  * Counters in /sys/kernel/debug/vgpu/stats; the shim's own are in
  * /sys/kernel/debug/drm_sched_shim/stats.
@@ -239,9 +241,9 @@ err_unregister:
 module_init(vgpu_init);
 
 /*
- * rmmod: nothing of the driver is in use any more, or the module would
- * still be pinned (see the top of this file): no file, no dma-buf, no
- * scheduler, hence no job and no engine timer.
+ * rmmod: on the shim, nothing of the driver is in use any more, or the
+ * module would still be pinned (see the top of this file): no file, no
+ * dma-buf, no job, hence no engine timer.
  */
 static void __exit vgpu_exit(void)
 {

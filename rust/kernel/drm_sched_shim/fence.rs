@@ -277,6 +277,11 @@ impl HwTimeline {
 /// does, and hands the fence out once. A slot dropped unarmed (the job never
 /// ran) frees its fence.
 ///
+/// `HwFenceSlot` is `Send` and `Sync` as its `AtomicPtr` is: the unarmed
+/// fence is plain memory that may be armed or freed from any thread and
+/// any context, and [`HwFenceSlot::arm`] takes it out with one atomic swap,
+/// so one caller gets it and the others get `EALREADY`.
+///
 /// # Invariants
 ///
 /// `self.0` is NULL once the fence was armed, or else an unarmed fence from
@@ -305,14 +310,6 @@ impl HwTimeline {
 /// ```
 pub struct HwFenceSlot(AtomicPtr<bindings::dshim_hw_fence>);
 
-// SAFETY: An unarmed fence is plain memory owned by the slot; it may be
-// armed or freed from any thread and any context.
-unsafe impl Send for HwFenceSlot {}
-
-// SAFETY: The only method that uses the fence through `&self`, `arm`, takes
-// it out with one atomic swap: one caller gets it, the others get NULL.
-unsafe impl Sync for HwFenceSlot {}
-
 impl HwFenceSlot {
     /// Allocates a hardware fence.
     ///
@@ -320,7 +317,7 @@ impl HwFenceSlot {
     ///
     /// Process context; may sleep (a `GFP_KERNEL` allocation).
     pub fn new() -> Result<Self> {
-        // SAFETY: No preconditions; we are in process context.
+        // SAFETY: No preconditions (it may sleep, as `# Context` says).
         let f = from_err_ptr(unsafe { bindings::dshim_hw_fence_alloc() })?;
         // INVARIANT: on success the shim returned an unarmed fence, ours.
         Ok(Self(AtomicPtr::new(f)))

@@ -12,10 +12,11 @@
  *	and the dma-buf go to the keeper. Runs until killed (the test's
  *	timeout(1) does that), or for N jobs and exits 0.
  *   vgpu-client hold [--keeper SOCK] [--jobs N]
- *	Open the render node, create a queue, submit N (default 3) jobs of
- *	the longest duration the driver takes, send the last one's sync
- *	file to the keeper, print "hold: N jobs submitted" and wait to be
- *	killed: the test kills it once the jobs are on the hardware.
+ *	Open the render node, create a queue, submit N (default 1) jobs
+ *	that hang on the hardware until the queue's timeout ends them, send
+ *	the last one's sync file to the keeper, print "hold: N jobs
+ *	submitted" and wait to be killed: the test kills it once the jobs
+ *	are on the hardware.
  *   vgpu-client keeper SOCK
  *	Listen on SOCK, keep the fds clients send (SCM_RIGHTS) so their
  *	fences outlive the process that made them, and keep asking the
@@ -307,19 +308,17 @@ static int run(const char *keeper, long max_jobs, unsigned int seed)
 
 static int hold(const char *keeper, long jobs)
 {
-	struct drm_vgpu_info info = {};
 	int fd, sock, out = -1;
 	__u32 queue;
 	long n;
 
 	fd = open_node();
-	must_ioctl(fd, DRM_IOCTL_VGPU_GET_INFO, &info);
 	queue = queue_create(fd);
 	for (n = 0; n < jobs; n++) {
 		struct drm_vgpu_submit s = {
-			.flags = DRM_VGPU_SUBMIT_OUT_SYNC_FILE,
+			.flags = DRM_VGPU_SUBMIT_OUT_SYNC_FILE |
+				 DRM_VGPU_SUBMIT_HANG,
 			.queue_id = queue,
-			.duration_us = info.max_duration_us,
 		};
 
 		must_ioctl(fd, DRM_IOCTL_VGPU_SUBMIT, &s);
@@ -738,7 +737,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		die(1, "usage: run|hold|keeper SOCK|badinput|insmod FILE|rmmod NAME|info|poweroff");
-	if (!strcmp(argv[1], "run")) {
+	if (!strcmp(argv[1], "run") || !strcmp(argv[1], "hold")) {
 		for (i = 2; i + 1 < argc; i += 2) {
 			if (!strcmp(argv[i], "--keeper"))
 				sock = argv[i + 1];
@@ -749,18 +748,9 @@ int main(int argc, char **argv)
 			else
 				die(1, "unknown option %s", argv[i]);
 		}
+		if (!strcmp(argv[1], "hold"))
+			return hold(sock, jobs < 0 ? 1 : jobs);
 		return run(sock, jobs, seed);
-	}
-	if (!strcmp(argv[1], "hold")) {
-		for (i = 2; i + 1 < argc; i += 2) {
-			if (!strcmp(argv[i], "--keeper"))
-				sock = argv[i + 1];
-			else if (!strcmp(argv[i], "--jobs"))
-				jobs = atol(argv[i + 1]);
-			else
-				die(1, "unknown option %s", argv[i]);
-		}
-		return hold(sock, jobs < 0 ? 3 : jobs);
 	}
 	if (!strcmp(argv[1], "keeper") && argc == 3)
 		return keeper(argv[2]);
