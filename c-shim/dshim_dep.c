@@ -171,7 +171,7 @@ void dshim_dep_cancel(struct dma_fence *fence)
 {
 	struct dshim_dep *dep;
 
-	if (fence->ops != &dshim_dep_ops)
+	if (dshim_fence_ops_of(fence) != &dshim_dep_ops)
 		return;
 	dep = container_of(fence, struct dshim_dep, base);
 	dshim_dep_unlink(dep);
@@ -193,7 +193,7 @@ bool dshim_dep_covers(struct dma_fence *entry, struct dma_fence *fence)
 {
 	struct dshim_dep *dep;
 
-	if (entry->ops != &dshim_dep_ops)
+	if (dshim_fence_ops_of(entry) != &dshim_dep_ops)
 		return false;
 	dep = container_of(entry, struct dshim_dep, base);
 	return dep->fence->context == fence->context &&

@@ -202,7 +202,7 @@ struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence)
 	struct dma_fence *sched_fence;
 	unsigned long flags;
 
-	if (fence->ops != &dshim_fence_ops ||
+	if (dshim_fence_ops_of(fence) != &dshim_fence_ops ||
 	    test_bit(DSHIM_FENCE_FLAG_HW, &fence->flags))
 		return NULL;
 
@@ -216,7 +216,7 @@ struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence)
 /* Whether @fence is the exported fence of a shim job (not a hw fence). */
 bool dshim_fence_is_job(const struct dma_fence *fence)
 {
-	return fence->ops == &dshim_fence_ops &&
+	return dshim_fence_ops_of(fence) == &dshim_fence_ops &&
 	       !test_bit(DSHIM_FENCE_FLAG_HW, &fence->flags);
 }
 
@@ -243,7 +243,7 @@ int dshim_fence_dependency_error(struct dma_fence *fence)
  */
 bool dshim_fence_is_shim(const struct dma_fence *fence)
 {
-	return !IS_ERR_OR_NULL(fence) && fence->ops == &dshim_fence_ops;
+	return !IS_ERR_OR_NULL(fence) && dshim_fence_ops_of(fence) == &dshim_fence_ops;
 }
 EXPORT_SYMBOL_GPL(dshim_fence_is_shim);
 
@@ -392,7 +392,8 @@ int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 		return -EINVAL;
 
 	cookie = dma_fence_begin_signalling();
-	spin_lock_irqsave(fence->lock, flags);
+	spin_lock_irqsave(&container_of(fence, struct dshim_fence, base)->lock,
+			  flags);
 	if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
 		ret = -EALREADY;
 	} else {
@@ -400,7 +401,8 @@ int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 			dma_fence_set_error(fence, error);
 		dma_fence_signal_locked(fence);
 	}
-	spin_unlock_irqrestore(fence->lock, flags);
+	spin_unlock_irqrestore(&container_of(fence, struct dshim_fence, base)->lock,
+			       flags);
 	dma_fence_end_signalling(cookie);
 	return ret;
 }

@@ -606,7 +606,6 @@ void dshim_job_free(struct drm_sched_job *sched_job)
 {
 	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_sched *sched = job->entity->sched;
-	struct dma_fence *finished = &sched_job->s_fence->finished;
 	unsigned long flags;
 
 	/*
@@ -615,8 +614,8 @@ void dshim_job_free(struct drm_sched_job *sched_job)
 	 * uses the job) run after that mark, under the fence's lock, maybe
 	 * on another CPU. Taking the lock once waits them out.
 	 */
-	spin_lock_irqsave(finished->lock, flags);
-	spin_unlock_irqrestore(finished->lock, flags);
+	spin_lock_irqsave(&sched_job->s_fence->lock, flags);
+	spin_unlock_irqrestore(&sched_job->s_fence->lock, flags);
 
 	spin_lock(&sched->lock);
 	list_del_init(&job->hw_link);

@@ -207,7 +207,8 @@ static int __init dshim_init(void)
 	    !dshim_timeline_cache)
 		goto err_destroy_caches;
 
-	dshim_submit_wq = alloc_workqueue("dshim_submit", WQ_MEM_RECLAIM, 0);
+	dshim_submit_wq = alloc_workqueue("dshim_submit",
+					  WQ_PERCPU | WQ_MEM_RECLAIM, 0);
 	if (!dshim_submit_wq)
 		goto err_destroy_caches;
 

@@ -26,6 +26,8 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
+
 struct module;
 struct seq_file;
 

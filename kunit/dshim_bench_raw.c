@@ -69,7 +69,7 @@ static struct dma_fence *braw_run_job(struct drm_sched_job *sched_job)
 static enum drm_gpu_sched_stat braw_timedout_job(struct drm_sched_job *job)
 {
 	/* the queues have no timeout: this is never called */
-	return DRM_GPU_SCHED_STAT_NOMINAL;
+	return DSHIM_SCHED_STAT_RESET;
 }
 
 static void braw_free_job(struct drm_sched_job *sched_job)

@@ -51,7 +51,7 @@ static void dshim_job_submit_complete(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, mock_wait_fence(fences[i]));
 		KUNIT_EXPECT_EQ(test, fences[i]->error, 0);
 		KUNIT_EXPECT_STREQ(test,
-				   fences[i]->ops->get_timeline_name(fences[i]),
+				   dshim_fence_ops_of(fences[i])->get_timeline_name(fences[i]),
 				   "q");
 		if (i) {
 			KUNIT_EXPECT_EQ(test, fences[i]->context,
@@ -411,15 +411,15 @@ static void sched_window_cb(struct dma_fence *f, struct dma_fence_cb *cb)
 	WRITE_ONCE(w->spun, true);
 }
 
-/* Whether a callback waits on @f. */
-static bool fence_has_callback(struct dma_fence *f)
+/* Whether a callback waits on @s's scheduled fence (@s->lock is its lock). */
+static bool scheduled_has_callback(struct drm_sched_fence *s)
 {
 	unsigned long flags;
 	bool ret;
 
-	spin_lock_irqsave(f->lock, flags);
-	ret = !list_empty(&f->cb_list);
-	spin_unlock_irqrestore(f->lock, flags);
+	spin_lock_irqsave(&s->lock, flags);
+	ret = !list_empty(&s->scheduled.cb_list);
+	spin_unlock_irqrestore(&s->lock, flags);
 	return ret;
 }
 
@@ -480,10 +480,10 @@ static void dshim_job_dependency_killed_window(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, a_sched);
 	w->a_finished = a_sched;
 	end = jiffies + msecs_to_jiffies(5000);
-	while (!fence_has_callback(&to_drm_sched_fence(a_sched)->scheduled) &&
+	while (!scheduled_has_callback(to_drm_sched_fence(a_sched)) &&
 	       time_before(jiffies, end))
 		usleep_range(200, 500);
-	KUNIT_ASSERT_TRUE(test, fence_has_callback(&to_drm_sched_fence(a_sched)->scheduled));
+	KUNIT_ASSERT_TRUE(test, scheduled_has_callback(to_drm_sched_fence(a_sched)));
 	w->runs_before = atomic_read(&ctx->runs);
 	if (num_online_cpus() > 1)
 		KUNIT_EXPECT_EQ(test,

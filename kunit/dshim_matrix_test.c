@@ -123,7 +123,7 @@ static void mx_build_cells(void)
 						mx_cells[mx_nr_cells++] = c;
 }
 
-static const void *mx_gen_params(const void *prev, char *desc)
+static DSHIM_KUNIT_GEN_PARAMS(mx_gen_params)
 {
 	const struct mx_cell *c = prev;
 

@@ -359,8 +359,8 @@ struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us)
 	mj->ctx = ctx;
 	mj->duration_us = duration_us;
 	INIT_LIST_HEAD(&mj->link);
-	hrtimer_init(&mj->timer, CLOCK_MONOTONIC, mock_timer_mode(ctx));
-	mj->timer.function = mock_job_timer;
+	dshim_compat_hrtimer_setup(&mj->timer, mock_job_timer, CLOCK_MONOTONIC,
+				   mock_timer_mode(ctx));
 	return mj;
 }
 
@@ -568,6 +568,25 @@ void dshim_test_expect_clean(struct kunit *test)
 }
 
 /* The log scanner ignores WARNING splats between these two lines. */
+/*
+ * What dma_fence_describe() prints for shim fence @f on timeline @tl.
+ * Since dma_fence_timeline_name() (6.17) it no longer asks a signalled fence for its names (and
+ * prints context:seqno first); the shim's ops still answer, which the
+ * tests check by calling them.
+ */
+void dshim_test_describe_expect(char *buf, size_t size, struct dma_fence *f,
+				const char *tl, bool signalled)
+{
+#ifdef DSHIM_HAVE_DMA_FENCE_TIMELINE_NAME
+	scnprintf(buf, size, "%llu:%llu %s %s %ssignalled\n", f->context,
+		  f->seqno, signalled ? "" : tl,
+		  signalled ? "" : "drm_sched_shim", signalled ? "" : "un");
+#else
+	scnprintf(buf, size, "drm_sched_shim %s seq %llu %ssignalled\n", tl,
+		  f->seqno, signalled ? "" : "un");
+#endif
+}
+
 void dshim_test_expect_warn_begin(void)
 {
 	pr_info("dshim: expected warning begin\n");

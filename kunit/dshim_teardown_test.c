@@ -171,7 +171,8 @@ static void dshim_teardown_fences_outlive_everything(struct kunit *test)
 	struct dma_fence_cb cb;
 	struct dshim_stats s;
 	struct dshim_job *job;
-	char buf[128] = {};
+	struct dma_fence *last;
+	char buf[128] = {}, want[128];
 	struct seq_file m = { .buf = buf, .size = sizeof(buf) - 1 };
 	int i;
 
@@ -203,8 +204,13 @@ static void dshim_teardown_fences_outlive_everything(struct kunit *test)
 	desc.timeout_ms = 0;
 
 	dma_fence_describe(fences[NJOBS - 1], &m);
-	KUNIT_EXPECT_STREQ(test, buf,
-			   "drm_sched_shim dead-queue seq 4 signalled\n");
+	dshim_test_describe_expect(want, sizeof(want), fences[NJOBS - 1],
+				   "dead-queue", true);
+	KUNIT_EXPECT_STREQ(test, buf, want);
+	/* the shim's ops answer whoever asks, with everything else gone */
+	last = fences[NJOBS - 1];
+	KUNIT_EXPECT_STREQ(test, dshim_fence_ops_of(last)->get_timeline_name(last),
+			   "dead-queue");
 	for (i = 0; i < NJOBS; i++) {
 		KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(fences[i], false,
 							     1), 0);

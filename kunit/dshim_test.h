@@ -19,6 +19,8 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 
+#include "../c-shim/compat.h"
+
 /* duration_us values with a meaning of their own */
 #define MOCK_HANG	U32_MAX		/* until mock_hw_advance() or cancel */
 #define MOCK_NO_FENCE	(U32_MAX - 1)	/* run returns NULL: done at once */
@@ -163,6 +165,8 @@ bool mock_wait_fence(struct dma_fence *fence);
 void dshim_test_expect_stats(struct kunit *test,
 			     const struct dshim_stats *want);
 void dshim_test_expect_clean(struct kunit *test);
+void dshim_test_describe_expect(char *buf, size_t size, struct dma_fence *f,
+				const char *tl, bool signalled);
 void dshim_test_expect_warn_begin(void);
 void dshim_test_expect_warn_end(void);
 

@@ -210,8 +210,8 @@ static struct dma_fence *torture_foreign(struct torture_thread *th)
 	spin_lock_init(&tf->lock);
 	dma_fence_init(&tf->base, &torture_foreign_ops, &tf->lock,
 		       dma_fence_context_alloc(1), 1);
-	hrtimer_init(&tf->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	tf->timer.function = torture_foreign_fire;
+	dshim_compat_hrtimer_setup(&tf->timer, torture_foreign_fire,
+				   CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	dma_fence_get(&tf->base);
 	hrtimer_start(&tf->timer, ns_to_ktime((u64)rnd_below(th, 1000) * NSEC_PER_USEC),
 		      HRTIMER_MODE_REL_HARD);

@@ -80,7 +80,7 @@ static struct dma_fence *raw_run_job(struct drm_sched_job *sj)
 
 static enum drm_gpu_sched_stat raw_timedout_job(struct drm_sched_job *sj)
 {
-	return DRM_GPU_SCHED_STAT_NOMINAL;
+	return DSHIM_SCHED_STAT_RESET;
 }
 
 static void raw_free_job(struct drm_sched_job *sj)

@@ -78,8 +78,19 @@ pass_arch() {
 	esac
 }
 
+# Whether the tree's UML has SMP (7.x; 6.12's has none): then the UML
+# passes run on DSHIM_UML_CPUS (4) CPUs.
+uml_smp() {
+	local v
+	v=$(dshim_tree_version)
+	[ "${v%%.*}" -ge 7 ]
+}
+
 # The kunitconfig files of a pass, one per line (kunit.py merges them).
 pass_kunitconfig() {
+	case $1 in
+	c | rust | compare) ! uml_smp || echo "$DSHIM_TOP/kunit/uml-smp.kunitconfig" ;;
+	esac
 	case $1 in
 	smp)
 		# kmemleak needs the scans of uml-init.sh; hostfs is UML's
@@ -228,6 +239,8 @@ uml_boot() {
 		uml_preflight "$name"
 	fi
 	read -ra kargs <<<"$DSHIM_KERNEL_ARGS"
+	# UML's SMP needs its seccomp userspace (not ptrace)
+	! uml_smp || kargs+=("ncpus=${DSHIM_UML_CPUS:-4}" seccomp=on)
 	case $DSHIM_SCRIPTS$DSHIM_CACHE in
 	*[[:space:]]*) die "the project path '$DSHIM_TOP' or DSHIM_CACHE '$DSHIM_CACHE' contains whitespace; the test kernel's command line cannot take it" ;;
 	esac

@@ -56,7 +56,9 @@ import sys
 # printk prefixes: "<4>", "[    1.234567]", "[    1.234567][    T1]".
 PREFIX = re.compile(r'^(?:<\d+>)?(?:\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])?\s?)?')
 
-WARN_SPLAT = re.compile(r'^WARNING: CPU: \d+ PID: \d+ at (\S+)')
+# 6.12: "WARNING: CPU: 0 PID: 47 at file:line func+off/len"
+# 7.3:  "WARNING: file:line at func+off/len, CPU#0: comm/pid"
+WARN_SPLAT = re.compile(r'^WARNING: (?:CPU: \d+ PID: \d+ at (\S+)|(\S+:\d+) at \S+, CPU#\d+)')
 WARN_HEADLINE = re.compile(r'^WARNING: (.*)')
 END_TRACE = re.compile(r'---\[ end trace')
 KTAP_RESULT = re.compile(r'^\s*(?:not )?ok \d+ ')
@@ -205,7 +207,7 @@ def scan(lines, symbols=frozenset()):
             if i - last_hit <= 3:
                 continue
             block = warn_block(msgs, i)
-            if LOCKING.search(w.group(1)):
+            if LOCKING.search(w.group(1) or w.group(2)):
                 findings.append(Finding('lockdep', i + 1, block[:MAX_CONTEXT]))
             elif expected:
                 continue

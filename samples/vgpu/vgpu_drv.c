@@ -27,6 +27,7 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_print.h>
 #include <drm/vgpu_drm.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
@@ -165,7 +166,6 @@ static const struct drm_driver vgpu_driver = {
 	.fops = &vgpu_fops,
 	.name = "vgpu",
 	.desc = "Virtual GPU on the DRM scheduler shim",
-	.date = "20261124",
 	.major = 1,
 	.minor = 0,
 };

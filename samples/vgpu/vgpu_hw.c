@@ -18,6 +18,8 @@
 #include <linux/ktime.h>
 #include <linux/slab.h>
 
+/* version differences, shared with the shim it ships with */
+#include "../../c-shim/compat.h"
 #include "vgpu_drv.h"
 
 /**
@@ -154,8 +156,8 @@ static enum hrtimer_restart vgpu_hw_job_done(struct hrtimer *timer)
 void vgpu_hw_job_init(struct vgpu_hw_job *hw, struct vgpu_engine *engine,
 		      void (*signal)(struct dma_fence *fence, int error))
 {
-	hrtimer_init(&hw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	hw->timer.function = vgpu_hw_job_done;
+	dshim_compat_hrtimer_setup(&hw->timer, vgpu_hw_job_done, CLOCK_MONOTONIC,
+				   HRTIMER_MODE_REL_HARD);
 	INIT_LIST_HEAD(&hw->link);
 	kref_get(&engine->ref);
 	hw->engine = engine;

@@ -27,6 +27,8 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
+/* version differences, shared with the shim it ships with */
+#include "../../c-shim/compat.h"
 #include "vgpu_drv.h"
 
 /**
@@ -86,15 +88,17 @@ static const struct dma_fence_ops vgpu_raw_fence_ops = {
 
 static void vgpu_raw_signal(struct dma_fence *fence, int error)
 {
+	struct vgpu_raw_queue *rq =
+		container_of(fence, struct vgpu_raw_hw_fence, base)->rq;
 	unsigned long flags;
 
-	spin_lock_irqsave(fence->lock, flags);
+	spin_lock_irqsave(&rq->fence_lock, flags);
 	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
 		if (error)
 			dma_fence_set_error(fence, error);
 		dma_fence_signal_locked(fence);
 	}
-	spin_unlock_irqrestore(fence->lock, flags);
+	spin_unlock_irqrestore(&rq->fence_lock, flags);
 }
 
 static struct dma_fence *vgpu_raw_run_job(struct drm_sched_job *sched_job)
@@ -130,8 +134,8 @@ vgpu_raw_timedout_job(struct drm_sched_job *sched_job)
 	drm_sched_stop(&job->rq->sched, sched_job);
 	if (vgpu_hw_job_stop(&job->hw, -ETIMEDOUT))
 		atomic_long_inc(&vgpu_stats.jobs_timedout);
-	drm_sched_start(&job->rq->sched);
-	return DRM_GPU_SCHED_STAT_NOMINAL;
+	dshim_compat_sched_start(&job->rq->sched);
+	return DSHIM_SCHED_STAT_RESET;
 }
 
 static void vgpu_raw_free_job(struct drm_sched_job *sched_job)
