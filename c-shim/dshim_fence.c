@@ -380,6 +380,7 @@ EXPORT_SYMBOL_GPL(dshim_hw_fence_create);
 int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 {
 	unsigned long flags;
+	spinlock_t *lock;	/* the fence's own: &dshim_fence.lock */
 	bool cookie;
 	int ret = 0;
 
@@ -391,9 +392,9 @@ int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 			 "%s: bad error %d\n", __func__, error))
 		return -EINVAL;
 
+	lock = &container_of(fence, struct dshim_fence, base)->lock;
 	cookie = dma_fence_begin_signalling();
-	spin_lock_irqsave(&container_of(fence, struct dshim_fence, base)->lock,
-			  flags);
+	spin_lock_irqsave(lock, flags);
 	if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
 		ret = -EALREADY;
 	} else {
@@ -401,8 +402,7 @@ int dshim_hw_fence_signal(struct dma_fence *fence, int error)
 			dma_fence_set_error(fence, error);
 		dma_fence_signal_locked(fence);
 	}
-	spin_unlock_irqrestore(&container_of(fence, struct dshim_fence, base)->lock,
-			       flags);
+	spin_unlock_irqrestore(lock, flags);
 	dma_fence_end_signalling(cookie);
 	return ret;
 }

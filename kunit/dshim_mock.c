@@ -273,8 +273,7 @@ void mock_hw_release(struct mock_job *mj)
 	/* a job that never got to its drop place drops (and kills) here */
 	mock_job_maybe_drop(mj, mj->drop_where);
 	dma_fence_put(mj->hw_fence);
-	dshim_hw_fence_free(mj->hw_alloc);	/* never ran */
-	kfree(mj);
+	mock_job_free(mj);		/* with its fence, if it never ran */
 	atomic_inc(&ctx->frees);
 }
 

@@ -450,16 +450,10 @@ static void dshim_sched_pins_owner(struct kunit *test)
 }
 
 #if IS_ENABLED(CONFIG_MODULE_UNLOAD)
-struct going_waiter {
-	struct completion done;
-};
-
 static int going_waiter_fn(void *arg)
 {
-	struct going_waiter *w = arg;
-
 	dshim_sched_wait_module(&dshim_fake_owner);
-	complete(&w->done);
+	complete(arg);
 	return 0;
 }
 #endif
@@ -475,15 +469,15 @@ static void dshim_sched_going_module_waits(struct kunit *test)
 #if IS_ENABLED(CONFIG_MODULE_UNLOAD)
 	struct mock_ctx *ctx = test->priv;
 	struct dshim_sched_desc desc = mock_desc(ctx, "going");
-	struct going_waiter *w;
+	struct completion *done;
 	struct task_struct *task;
 	struct dshim_queue *queue;
 	struct dma_fence *fence;
 
 	/* not kunit_kzalloc(): a waiter that never returns must not see it go */
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, w);
-	init_completion(&w->done);
+	done = kzalloc(sizeof(*done), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, done);
+	init_completion(done);
 	dshim_fake_owner_reset();
 	desc.ops = &mock_ops_no_cancel;
 	desc.owner = &dshim_fake_owner;
@@ -496,21 +490,21 @@ static void dshim_sched_going_module_waits(struct kunit *test)
 
 	/* its exit returned (or its init failed): the module is going */
 	dshim_fake_owner.state = MODULE_STATE_GOING;
-	task = kthread_run(going_waiter_fn, w, "dshim-going");
+	task = kthread_run(going_waiter_fn, done, "dshim-going");
 	if (IS_ERR(task)) {
-		kfree(w);
+		kfree(done);
 		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
 		mock_hw_advance(ctx, 1, 0);
 		dma_fence_put(fence);
 		return;
 	}
 	/* the job is on the hardware: the waiter cannot be done */
-	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&w->done,
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(done,
 							  msecs_to_jiffies(100)),
 			0);
 	mock_hw_advance(ctx, 1, 0);
-	if (wait_for_completion_timeout(&w->done, msecs_to_jiffies(5000)))
-		kfree(w);
+	if (wait_for_completion_timeout(done, msecs_to_jiffies(5000)))
+		kfree(done);
 	else
 		KUNIT_FAIL(test, "the going module's waiter never returned");
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
