@@ -23,6 +23,22 @@
  */
 
 /*
+ * What newer drm_sched offers that the shim does not use, and why:
+ *
+ * - &drm_sched_backend_ops.cancel_job: drm_sched_fini() calls it for jobs
+ *   still on the pending list. The shim calls drm_sched_fini() only once
+ *   every job of the scheduler has been freed (each job holds a scheduler
+ *   reference), so it would never run; the driver hears of the jobs on
+ *   its hardware through &dshim_sched_ops.cancel at kill and shutdown, on
+ *   every kernel alike.
+ * - the exported drm_sched_entity_kill(): it has the race the shim's kill
+ *   closes by pausing the scheduler (dshim_entity.c): a pick in flight
+ *   puts the entity back on the run queue after the kill took it off, and
+ *   since 7.0 every policy (RR, FIFO, fair) does so through the rb-tree.
+ *   drm_sched_entity_fini() inside the pause does the same kill.
+ */
+
+/*
  * What &dshim_sched_ops.timedout's answers mean to drm_sched. Linux 6.17
  * renamed DRM_GPU_SCHED_STAT_NOMINAL to DRM_GPU_SCHED_STAT_RESET (same
  * value).
@@ -32,8 +48,47 @@
 #else
 #define DSHIM_SCHED_STAT_RESET DRM_GPU_SCHED_STAT_NOMINAL
 #endif
-#define DSHIM_SCHED_STAT_CONTINUE DSHIM_SCHED_STAT_RESET
-#define DSHIM_SCHED_STAT_DEVICE_GONE DRM_GPU_SCHED_STAT_ENODEV
+
+/**
+ * dshim_compat_timedout_keep() - Keep a timed-out job until it is done.
+ * @sched: the drm_sched scheduler
+ * @job: the job drm_sched's timeout handler took off its pending list
+ * @device_gone: the driver said its device is gone (no new timeouts)
+ *
+ * The shim frees a job only through drm_sched's free work, after its
+ * hardware fence signalled, so a timed-out job must go back on the pending
+ * list. Linux 6.17 does that itself for DRM_GPU_SCHED_STAT_NO_HANG (and
+ * queues the free work unless submission is paused); older kernels leave
+ * it to the driver, and no kernel does it for ENODEV. Put it back at the
+ * head, where it was, as drm_sched_job_reinsert_on_false_timeout() does:
+ * if its hardware fence signalled meanwhile, the free work found nothing
+ * to free. A paused scheduler queues its free work when it starts again.
+ *
+ * Context: drm_sched's timeout work, with @job off the pending list.
+ * Return: the status for drm_sched's timedout_job.
+ */
+static inline enum drm_gpu_sched_stat
+dshim_compat_timedout_keep(struct drm_gpu_scheduler *sched,
+			   struct drm_sched_job *job, bool device_gone)
+{
+#ifdef DSHIM_HAVE_SCHED_STAT_NO_HANG
+	if (!device_gone)
+		return DRM_GPU_SCHED_STAT_NO_HANG;
+#endif
+	spin_lock(&sched->job_list_lock);
+	list_add(&job->list, &sched->pending_list);
+	if (!READ_ONCE(sched->pause_submit))
+		queue_work(sched->submit_wq, &sched->work_free_job);
+	spin_unlock(&sched->job_list_lock);
+	return device_gone ? DRM_GPU_SCHED_STAT_ENODEV : DSHIM_SCHED_STAT_RESET;
+}
+
+/*
+ * DSHIM_HAVE_SCHED_CANCEL_JOB: the kernel has
+ * &drm_sched_backend_ops.cancel_job. The shim does not use it (above);
+ * the demo's raw drivers (kunit/raw_repro.c, samples/vgpu/vgpu_raw.c)
+ * implement it where it exists, as a driver of their kernel's day would.
+ */
 
 /* 6.13's drm_sched_start() takes the error of the jobs it fails */
 static inline void dshim_compat_sched_start(struct drm_gpu_scheduler *sched)

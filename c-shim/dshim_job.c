@@ -557,6 +557,7 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_sched *sched = job->entity->sched;
 	enum dshim_timeout_status status = DSHIM_TIMEOUT_CONTINUE;
+	enum drm_gpu_sched_stat ret;
 	bool on_hw, cookie;
 
 	/* once the job is back on the list it may be freed, and the rest */
@@ -584,21 +585,11 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 		dma_fence_end_signalling(cookie);
 	}
 
-	/*
-	 * drm_sched took the job off its pending list for this call and,
-	 * in 6.12, leaves putting it back to the driver. Put it back at the
-	 * head where it was, or it would never be freed. If its hardware
-	 * fence signalled meanwhile, the free work found nothing to free:
-	 * queue it again (without touching pause_submit).
-	 */
-	spin_lock(&sched->base.job_list_lock);
-	list_add(&sched_job->list, &sched->base.pending_list);
-	spin_unlock(&sched->base.job_list_lock);
-	queue_work(sched->base.submit_wq, &sched->base.work_free_job);
-
+	/* drm_sched took the job off its pending list for this call */
+	ret = dshim_compat_timedout_keep(&sched->base, sched_job,
+					 status == DSHIM_TIMEOUT_DEVICE_GONE);
 	dshim_sched_unref(sched);
-	return status == DSHIM_TIMEOUT_DEVICE_GONE ?
-	       DSHIM_SCHED_STAT_DEVICE_GONE : DSHIM_SCHED_STAT_CONTINUE;
+	return ret;
 }
 
 /* &drm_sched_backend_ops.free_job */

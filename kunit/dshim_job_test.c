@@ -649,6 +649,33 @@ static void dshim_job_timeout_continue(struct kunit *test)
 }
 
 /*
+ * A driver whose device is gone: drm_sched stops timing the scheduler
+ * out (ENODEV), and on no kernel puts the job back itself. It must still
+ * be freed, once, when the driver completes it later.
+ */
+static void dshim_job_timeout_device_gone(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = make_queue(test, "gone", &mock_ops, 4, 10);
+	struct dma_fence *fence;
+
+	ctx->timeout_status = DSHIM_TIMEOUT_DEVICE_GONE;
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->timeouts, 1));
+	/* ten timeout periods: the timer was not armed again */
+	msleep(100);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->timeouts), 1);
+	mock_hw_advance(ctx, 1, -ENODEV);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, -ENODEV);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
+/*
  * Regression: drm_sched arms the timeout before it calls run, so it can
  * fire while run is still running; the driver must not hear of a job that
  * is not on its hardware yet.
@@ -980,6 +1007,7 @@ static struct kunit_case dshim_job_cases[] = {
 	KUNIT_CASE(dshim_job_dependency_killed_window),
 	KUNIT_CASE(dshim_job_timeout_ban),
 	KUNIT_CASE(dshim_job_timeout_continue),
+	KUNIT_CASE(dshim_job_timeout_device_gone),
 	KUNIT_CASE(dshim_job_timeout_during_run),
 	KUNIT_CASE(dshim_job_cancel_on_put),
 	KUNIT_CASE(dshim_job_callbacks_are_signalling),
