@@ -18,6 +18,9 @@
  *   hardware: they leak, their completion later runs drm_sched's callback
  *   on the freed scheduler, and every fence userspace kept now reads freed
  *   memory when a sync file or dma_buf/bufinfo prints its timeline.
+ * - Where the kernel has &drm_sched_backend_ops.cancel_job (7.3), the
+ *   queue implements it, as a driver written today would: drm_sched_fini()
+ *   then cancels and frees the jobs still on the hardware.
  */
 
 #include <drm/gpu_scheduler.h>
@@ -138,6 +141,14 @@ vgpu_raw_timedout_job(struct drm_sched_job *sched_job)
 	return DSHIM_SCHED_STAT_RESET;
 }
 
+#ifdef DSHIM_HAVE_SCHED_CANCEL_JOB
+/* drm_sched_fini(): fail a job still on the hardware (7.3) */
+static void vgpu_raw_cancel_job(struct drm_sched_job *sched_job)
+{
+	vgpu_hw_job_stop(&to_raw_job(sched_job)->hw, -ECANCELED);
+}
+#endif
+
 static void vgpu_raw_free_job(struct drm_sched_job *sched_job)
 {
 	struct vgpu_raw_job *job = to_raw_job(sched_job);
@@ -152,6 +163,9 @@ static const struct drm_sched_backend_ops vgpu_raw_sched_ops = {
 	.run_job = vgpu_raw_run_job,
 	.timedout_job = vgpu_raw_timedout_job,
 	.free_job = vgpu_raw_free_job,
+#ifdef DSHIM_HAVE_SCHED_CANCEL_JOB
+	.cancel_job = vgpu_raw_cancel_job,
+#endif
 };
 
 static int vgpu_raw_init(struct vgpu_queue *q)
