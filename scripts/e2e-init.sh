@@ -29,7 +29,7 @@
 # unavailable") while the job is there (the shim pins the module), then
 # succeed once the timeout ended it; the keeper then reads every fence's
 # names, with the module gone:
-#   e2e: module busy=B unloaded=U held=N named=N unnamed=N
+#   e2e: module busy=B unloaded=U held=N named=N withheld=N unnamed=N
 #
 # Lines for the host start with "e2e: ". Right after the loop:
 #   e2e: loop mode=M seconds=S started=N killed=N term=N kill=N finished=N errors=N
@@ -124,7 +124,7 @@ jobs_run_reached() {
 
 # The module's unload, while the keeper holds sync files (see the top).
 module_unload() {
-	local busy=0 unloaded=0 held=0 hold_pid desc base named unnamed
+	local busy=0 unloaded=0 held=0 hold_pid desc base named withheld unnamed
 	kill -USR1 "$keeper"
 	wait_for keeper_said '^keeper: dropped' || say "module: the keeper did not drop its dma-bufs"
 	echo 0 >/sys/module/vgpu/parameters/cancel
@@ -155,9 +155,9 @@ module_unload() {
 	desc=$(grep '^keeper: sync files' "$keeper_out")
 	desc=${desc##*$'\n'}
 	say "module: $desc, after the unload"
-	# "keeper: sync files N named N unnamed N signalled N"
-	read -r _ _ _ _ _ named _ unnamed _ <<<"$desc"
-	say "module busy=$busy unloaded=$unloaded held=$held named=${named:-0} unnamed=${unnamed:-0}"
+	# "keeper: sync files N named N withheld N unnamed N signalled N"
+	read -r _ _ _ _ _ named _ withheld _ unnamed _ <<<"$desc"
+	say "module busy=$busy unloaded=$unloaded held=$held named=${named:-0} withheld=${withheld:-0} unnamed=${unnamed:-0}"
 }
 
 if [ ! -c /dev/dri/renderD128 ]; then

@@ -24,8 +24,10 @@
  *	closes the fds that are not sync files (the dma-bufs, which pin
  *	their exporter's module) and prints "keeper: dropped N"; on SIGUSR2
  *	it reads every sync file's fence names and prints "keeper: sync
- *	files N named N unnamed N signalled N" (named: the driver and
- *	timeline names of each fence are there, the shim's driver name).
+ *	files N named N withheld N unnamed N signalled N" (named: the
+ *	driver and timeline names of each fence are there, the shim's
+ *	driver name; withheld: a signalled fence whose names the kernel no
+ *	longer asks its driver for, 6.17 and later; unnamed: anything else).
  *   vgpu-client badinput
  *	The uapi bad-input test: each bad ioctl must fail with its errno,
  *	and afterwards every counter must be back to zero. KTAP-like output,
@@ -336,12 +338,21 @@ static int hold(const char *keeper, long jobs)
 	return 0;	/* not reached: killed by the test */
 }
 
+/* What the keeper read from its sync files' fences. */
+struct keeper_names {
+	int files;
+	int named;	/* the shim's driver name and a timeline name */
+	int withheld;	/* signalled, the kernel's placeholders (6.17+) */
+	int unnamed;	/* anything else */
+	int signalled;	/* sync files */
+};
+
 /*
- * Whether every fence of sync file @fd has its names: the shim's driver
- * name and a timeline name. Counts into @named/@unnamed/@signalled.
+ * Whether every fence of sync file @fd has its names. Since 6.17 the
+ * kernel no longer asks a signalled fence's driver for them, and sync_file
+ * reports placeholders instead (drivers/dma-buf/dma-fence.c).
  */
-static void keeper_describe_one(int fd, int *named, int *unnamed,
-				int *signalled)
+static void keeper_describe_one(int fd, struct keeper_names *n)
 {
 	struct sync_fence_info fi[4] = {};
 	struct sync_file_info info = {
@@ -352,15 +363,20 @@ static void keeper_describe_one(int fd, int *named, int *unnamed,
 
 	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
 		return;		/* a dma-buf */
+	n->files++;
 	for (i = 0; i < info.num_fences && i < 4; i++) {
 		if (!strcmp(fi[i].driver_name, "drm_sched_shim") &&
 		    fi[i].obj_name[0])
-			(*named)++;
+			n->named++;
+		else if (fi[i].status &&
+			 !strcmp(fi[i].driver_name, "detached-driver") &&
+			 !strcmp(fi[i].obj_name, "signaled-timeline"))
+			n->withheld++;
 		else
-			(*unnamed)++;
+			n->unnamed++;
 	}
 	if (info.status)
-		(*signalled)++;
+		n->signalled++;
 }
 
 static int keeper(const char *path)
@@ -448,17 +464,15 @@ static int keeper(const char *path)
 			printf("%s: dropped %d\n", __func__, dropped);
 			fflush(stdout);
 		} else {
-			int files = 0, named = 0, unnamed = 0, signalled = 0;
+			struct keeper_names n = {};
 
 			for (i = 0; i < KEEP; i++) {
-				if (kept[i] >= 0 && sync_file_status(kept[i]) != 2) {
-					files++;
-					keeper_describe_one(kept[i], &named,
-							    &unnamed, &signalled);
-				}
+				if (kept[i] >= 0 && sync_file_status(kept[i]) != 2)
+					keeper_describe_one(kept[i], &n);
 			}
-			printf("%s: sync files %d named %d unnamed %d signalled %d\n",
-			       __func__, files, named, unnamed, signalled);
+			printf("%s: sync files %d named %d withheld %d unnamed %d signalled %d\n",
+			       __func__, n.files, n.named, n.withheld,
+			       n.unnamed, n.signalled);
 			fflush(stdout);
 		}
 	}
