@@ -9,12 +9,14 @@
 SHELL := /bin/bash
 
 # Settings, all optional (make VAR=value target):
+#   KERNEL=6.12|7.3|all  the kernels to build and test (default all:
+#                  Debian's linux-source-6.12 and linux-source-7.3)
 #   KSRC=/path     your own kernel tree (>= 6.12) instead of Debian's
 #   DSHIM_CACHE=   cache dir (tree, builds, logs); ~/.cache/drm-sched-shim
 #   PASS=c|e2e|amx|rust|smp|kcsan  run one pass of `make check` only
 #   SUITES=glob    KUnit suite glob, e.g. SUITES='dshim_fence*'
 #   JOBS=n         parallel build jobs (default: number of CPUs)
-export KSRC DSHIM_CACHE PASS SUITES JOBS
+export KERNEL KSRC DSHIM_CACHE PASS SUITES JOBS
 
 S := scripts
 
@@ -53,8 +55,12 @@ help:
 	@echo '  distclean  remove the whole cache (tree, builds, bindgen); with'
 	@echo '             KSRC=, also take the overlay out of that tree'
 	@echo
-	@echo 'Variables: KSRC=/path/to/linux (>= 6.12), DSHIM_CACHE=dir,'
-	@echo '  PASS=c|e2e|amx|rust|smp|kcsan, SUITES=glob, JOBS=n'
+	@echo 'Every target runs on both kernels, Linux 6.12 and 7.3 (Debian'"'"'s'
+	@echo 'linux-source packages; 7.3 from trixie-backports, fetched into the'
+	@echo 'cache), unless KERNEL= picks one.'
+	@echo
+	@echo 'Variables: KERNEL=6.12|7.3|all, KSRC=/path/to/linux (>= 6.12),'
+	@echo '  DSHIM_CACHE=dir, PASS=c|e2e|amx|rust|smp|kcsan, SUITES=glob, JOBS=n'
 	@echo "Cache: $${DSHIM_CACHE:-$$HOME/.cache/drm-sched-shim}"
 
 setup:
@@ -62,7 +68,7 @@ setup:
 
 tree:
 	@$(S)/setup.sh --check || $(S)/setup.sh
-	@$(S)/prepare-tree.sh
+	@$(S)/prepare-tree.sh --all
 
 check:
 	@$(S)/check.sh

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The benchmarks: build a UML kernel without debug options
-# (kunit/bench.kunitconfig, build dir $DSHIM_CACHE/build-bench), boot it
+# (kunit/bench.kunitconfig, build dir $DSHIM_CACHE/K/build-bench), boot it
 # once running the dshim_bench suite, which runs every workload through a
 # raw drm_sched driver and through the shim on the same mock hardware, and
 # print a table (workload, raw, shim, shim/raw) and a final line
@@ -15,12 +15,16 @@
 # run fails (non-zero exit) only on a build failure, a failed or missing
 # workload, a crash or timeout, or a kernel debug splat in the log.
 #
-# Environment: KSRC, JOBS, DSHIM_CACHE, DSHIM_TIMEOUT (seconds for the
-# boot, default 1800), DSHIM_MEM (the kernel's memory, default 2G).
+# With several kernels (KERNEL=all, the default), once per kernel, then
+# the final line of each: "bench K: ...".
+#
+# Environment: KERNEL, KSRC, JOBS, DSHIM_CACHE, DSHIM_TIMEOUT (seconds for
+# the boot, default 1800), DSHIM_MEM (the kernel's memory, default 2G).
 set -euo pipefail
 DSHIM_PROG=bench
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
+dshim_per_kernel bench "$0" "$@"
 # The debug kernels' arguments mean nothing here; timestamps help reading.
 DSHIM_KERNEL_ARGS=printk.time=1
 DSHIM_TIMEOUT=${DSHIM_TIMEOUT:-1800}

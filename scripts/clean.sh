@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 #   scripts/clean.sh        remove the kernel build dirs and logs in the
-#                           cache; the unpacked tree stays
+#                           cache, of every kernel; the unpacked trees stay
 #   scripts/clean.sh --all  also remove the unpacked tree and bindgen: the
 #                           whole cache. With KSRC=, the user's tree is
 #                           never removed: its overlay is taken out (and
@@ -29,7 +29,8 @@ fi
 	die "$DSHIM_CACHE has no $DSHIM_CACHE_MARK file: not removing a directory this project did not create"
 lock_cache
 
-for d in "$DSHIM_CACHE"/build-* "$DSHIM_CACHE/logs" "$DSHIM_CACHE/uml"; do
+# (a top-level build-*: a cache from before 7.3)
+for d in "$DSHIM_CACHE"/*/build-* "$DSHIM_CACHE"/*/{logs,uml,e2e} "$DSHIM_CACHE"/build-*; do
 	[ -e "$d" ] || continue
 	msg "removing $d"
 	rm -rf "$d"

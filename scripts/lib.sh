@@ -6,15 +6,14 @@
 # Environment understood by every script:
 #   DSHIM_CACHE  cache directory (kernel tree, build dirs, logs, bindgen);
 #                default ~/.cache/drm-sched-shim, always outside the repo
-#   KSRC         use this kernel tree (>= 6.12) instead of unpacking
-#                Debian's linux-source-6.12
+#   KERNEL       6.12, 7.3 or all (the default): the kernels a target
+#                covers, each Debian's linux-source-K (see dshim_kernels)
+#   KSRC         use this kernel tree (>= 6.12) instead of Debian's
 #   JOBS         parallel make jobs (default: nproc)
 
 # shellcheck disable=SC2034 # used by the scripts that source this
 DSHIM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 DSHIM_CACHE=${DSHIM_CACHE:-${HOME:-/root}/.cache/drm-sched-shim}
-DSHIM_TARBALL=${DSHIM_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-DSHIM_TREE_NAME=linux-source-6.12
 # shellcheck disable=SC2034
 DSHIM_BINDGEN_VERSION=0.69.5
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -51,20 +50,136 @@ dshim_python() {
 	fi
 }
 
+# --- kernels ----------------------------------------------------------------
+#
+# The kernels the project builds and tests against, oldest first, each
+# Debian's linux-source-K: 6.12 is Debian 12's own (apt installs it); 7.3
+# is the newest stable kernel Debian ships (trixie-backports), the one
+# the Rust GPU drivers are written for. setup.sh fetches its package
+# into the cache with a private apt configuration (the system's sources
+# stay as they are).
+DSHIM_KERNELS=(6.12 7.3)
+# The Debian suite each non-system kernel's package comes from.
+declare -A DSHIM_KERNEL_SUITE=([7.3]=trixie-backports)
+
+# The kernels this run covers, one per line: KSRC's version with KSRC=,
+# otherwise KERNEL (6.12, 7.3, or all: every one of DSHIM_KERNELS).
+dshim_kernels() {
+	local k
+	if [ -n "${KSRC:-}" ]; then
+		tree_version "$(dshim_tree)"
+		return
+	fi
+	case ${KERNEL:-all} in
+	all) printf '%s\n' "${DSHIM_KERNELS[@]}" ;;
+	*)
+		for k in "${DSHIM_KERNELS[@]}"; do
+			[ "$k" != "$KERNEL" ] || {
+				echo "$k"
+				return
+			}
+		done
+		die "KERNEL=$KERNEL: expected all or one of ${DSHIM_KERNELS[*]}"
+		;;
+	esac
+}
+
+# dshim_use_kernel K: make K the kernel of what follows (and of the
+# scripts run from here: DSHIM_KERNEL is exported). Each kernel has its
+# own tree, build dirs and logs, in DSHIM_KCACHE ($DSHIM_CACHE/K, or
+# $DSHIM_CACHE/ksrc for a KSRC= tree).
+# shellcheck disable=SC2034 # used by the scripts that source this
+dshim_use_kernel() {
+	DSHIM_KERNEL=$1
+	DSHIM_TREE_NAME=linux-source-$1
+	if [ -n "${KSRC:-}" ]; then
+		DSHIM_KCACHE=$DSHIM_CACHE/ksrc
+	else
+		DSHIM_KCACHE=$DSHIM_CACHE/$1
+	fi
+	DSHIM_LOGS=$DSHIM_KCACHE/logs
+	DSHIM_UML_FIXES=$DSHIM_TOP/scripts/uml-fixes/$1
+	if [ -z "${DSHIM_KERNEL_SUITE[$1]:-}" ]; then
+		DSHIM_TARBALL=/usr/src/$DSHIM_TREE_NAME.tar.xz
+	else
+		DSHIM_TARBALL=$DSHIM_CACHE/debs/$DSHIM_TREE_NAME/usr/src/$DSHIM_TREE_NAME.tar.xz
+	fi
+	export DSHIM_KERNEL
+}
+
+# dshim_per_kernel WORDS SCRIPT ARG...: when this run covers several
+# kernels, run SCRIPT ARG... once per kernel (KERNEL=K), each after a
+# header, then repeat the lines of each run that start with one of WORDS
+# (an ERE such as 'e2e|demo') and a colon, with the kernel added ("demo
+# 7.3: ..."), and exit: 0 if every run succeeded. With one kernel, make it
+# the current one and return.
+dshim_per_kernel() {
+	local words=$1 k rc=0 out
+	local -a ks
+	shift
+	mapfile -t ks < <(dshim_kernels)
+	if [ "${#ks[@]}" -le 1 ]; then
+		dshim_use_kernel "${ks[0]}"
+		return 0
+	fi
+	out=$(mktemp -d)
+	for k in "${ks[@]}"; do
+		echo
+		msg "=== Linux $k ==="
+		KERNEL=$k DSHIM_KERNEL=$k "$@" | tee "$out/$k" || rc=1
+	done
+	echo
+	msg "=== every kernel ==="
+	for k in "${ks[@]}"; do
+		sed -n -E "s/^($words):/\1 $k:/p" "$out/$k"
+	done
+	rm -rf "$out"
+	exit "$rc"
+}
+
 # The kernel tree everything is overlaid into and built from.
 dshim_tree() {
 	if [ -n "${KSRC:-}" ]; then
 		(cd "$KSRC" 2>/dev/null && pwd -P) || die "KSRC=$KSRC: no such directory"
 	else
-		echo "$DSHIM_CACHE/$DSHIM_TREE_NAME"
+		echo "$DSHIM_KCACHE/$DSHIM_TREE_NAME"
 	fi
 }
 
-# The kernel tree's version, major.minor ("6.12"), from its Makefile.
-dshim_tree_version() {
+# tree_version TREE: its version, major.minor ("6.12"), from its Makefile.
+tree_version() {
 	awk '/^VERSION =/ { v = $3 } /^PATCHLEVEL =/ { p = $3 } END { print v "." p }' \
-		"$(dshim_tree)/Makefile"
+		"$1/Makefile"
 }
+
+# The kernel tree's version.
+dshim_tree_version() {
+	tree_version "$(dshim_tree)"
+}
+
+# The build dir of pass NAME on the current kernel.
+dshim_build_dir() {
+	echo "$DSHIM_KCACHE/build-$1"
+}
+
+# KERNEL: checked here, once (dshim_kernels runs in subshells, where die
+# would not stop the script).
+case ${KERNEL:-all} in
+all | 6.12 | 7.3) ;;
+*) die "KERNEL=$KERNEL: expected all or one of ${DSHIM_KERNELS[*]}" ;;
+esac
+
+# The current kernel: DSHIM_KERNEL from the script that ran this one, or
+# the first of this run's kernels.
+if [ -n "${DSHIM_KERNEL:-}" ]; then
+	dshim_use_kernel "$DSHIM_KERNEL"
+elif [ -n "${KSRC:-}" ] && [ -f "$KSRC/Makefile" ]; then
+	dshim_use_kernel "$(tree_version "$KSRC")"
+elif [ -n "${KERNEL:-}" ] && [ "$KERNEL" != all ]; then
+	dshim_use_kernel "$KERNEL"
+else
+	dshim_use_kernel "${DSHIM_KERNELS[0]}"
+fi
 
 # Free space in MiB on the filesystem holding $1 (or its nearest parent).
 free_mib() {
@@ -150,11 +265,13 @@ lock_cache() {
 
 # --- UML host compatibility -------------------------------------------------
 #
-# scripts/uml-fixes/*.patch fix the test kernel's UML on some hosts; they
-# are not part of the shim (make patches leaves them out). Today one: the
-# backport that lets 6.12's UML run userspace on hosts whose XSTATE is
-# larger than its fixed 2,696-byte buffer (Intel AMX). See its header.
-DSHIM_UML_FIXES=$DSHIM_TOP/scripts/uml-fixes
+# scripts/uml-fixes/K/*.patch fix kernel K's UML for the test kernels;
+# they are not part of the shim (make patches leaves them out of the
+# series). 6.12: the backport that lets its UML run userspace on hosts
+# whose XSTATE is larger than its fixed 2,696-byte buffer (Intel AMX).
+# 7.3: SMP UML's secondary CPUs free memory before they are online. See
+# each patch's header. DSHIM_UML_FIXES (the current kernel's) is set by
+# dshim_use_kernel.
 # In a tree we patched: a copy of each patch applied, so that a changed
 # patch can be taken out again before its new version goes in.
 DSHIM_UML_FIXES_MARK=.dshim-uml-fixes

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # rustfmt and clippy for the project's Rust code, in the Rust pass's build
-# dir ($DSHIM_CACHE/build-rust: run `make check PASS=rust` once first).
+# dir ($DSHIM_CACHE/6.12/build-rust: run `make check PASS=rust` once first).
 #
 #   1. the kernel's `make rustfmtcheck` over the tree, then the same check
 #      (rustfmt --check, the kernel's .rustfmt.toml) on the project's own
@@ -31,7 +31,7 @@ for t in "$RUSTFMT" "$CLIPPY_DRIVER"; do
 done
 
 tree=$(dshim_tree)
-bd=$DSHIM_CACHE/build-rust
+bd=$(dshim_build_dir rust)
 if [ ! -f "$bd/.config" ] || [ ! -f "$bd/rust/libkernel.rmeta" ]; then
 	die "$bd is not built yet: run 'make check PASS=rust' first"
 fi

@@ -8,7 +8,8 @@
 #               warnings, no checks; the ignores are CHECKPATCH_IGNORE)
 #   kernel-doc  scripts/kernel-doc -none -Wall on the shim and its header
 #   sparse-w1   the project's objects rebuilt with C=2 (sparse) and W=1 in
-#               the C pass's build dir: no warning from project code
+#               the C pass's build dir of each kernel (KERNEL=, default
+#               both): no warning from project code
 #   rust        scripts/lint-rust.sh (rustfmt, clippy), when it exists
 #   scripts     scripts/*.sh and .ci/run through ShellCheck
 #   docs        README.rst through rst2html --halt=warning
@@ -31,17 +32,19 @@ top=$DSHIM_TOP
 
 wanted() { [[ " $only " == *" $1 "* ]]; }
 
+# stage NAME CMD...: run one check (if LINT_ONLY wants NAME); its label
+# is NAME, plus the kernel in STAGE_KERNEL if set.
 stage() {
-	local name=$1 out rc=0
+	local name=$1 out rc=0 label=$1${STAGE_KERNEL:+ $STAGE_KERNEL}
 	shift
 	wanted "$name" || return 0
 	out=$("$@" 2>&1) || rc=$?
 	if [ "$rc" = 0 ]; then
 		passed=$((passed + 1))
-		msg "ok   $name"
+		msg "ok   $label"
 	else
 		failed=$((failed + 1))
-		msg "FAIL $name"
+		msg "FAIL $label"
 		printf '%s\n' "$out" | head -n 60 | sed 's/^/    /'
 	fi
 }
@@ -81,14 +84,15 @@ run_kernel_doc() {
 # Rebuild the project's objects with sparse and W=1 in the C build dir
 # (configured by make check's C pass; configured here if it is not).
 run_sparse_w1() {
-	local tree=$1 bd=$DSHIM_CACHE/build-c log
+	local tree=$1 bd log
+	bd=$(dshim_build_dir c)
 	if [ ! -f "$bd/.config" ]; then
 		# shellcheck source=scripts/passes.sh
 		. "$DSHIM_TOP/scripts/passes.sh"
 		PASS_PROBLEMS=()
 		pass_build c "$tree" || return 1
 	fi
-	log=$DSHIM_CACHE/logs/lint-sparse-w1.log
+	log=$DSHIM_LOGS/lint-sparse-w1.log
 	mkdir -p "$(dirname "$log")"
 	# Touch nothing: W=1 and C=2 force the rebuild of the named dir only.
 	make -C "$tree" ARCH=um O="$bd" --jobs="$JOBS" W=1 C=2 \
@@ -124,19 +128,36 @@ run_docs() {
 }
 
 dshim_ready
+mapfile -t kernels < <(dshim_kernels)
+# sparse and the Rust lint build the overlaid trees; checkpatch and
+# kernel-doc only need the first one's scripts (the lint self-test runs
+# them from a copy of the project, which must not re-point the overlay).
+for k in "${kernels[@]}"; do
+	dshim_use_kernel "$k"
+	tree=$(dshim_tree)
+	if wanted sparse-w1 || { wanted rust && [ "$k" = "${kernels[0]}" ]; } ||
+		{ [ "$k" = "${kernels[0]}" ] && [ ! -x "$tree/scripts/checkpatch.pl" ]; }; then
+		lock_cache
+		"$top/scripts/prepare-tree.sh"
+	fi
+done
+dshim_use_kernel "${kernels[0]}"
 tree=$(dshim_tree)
-# sparse and the Rust lint build the overlaid tree; checkpatch and
-# kernel-doc only need its scripts (the lint self-test runs them from a
-# copy of the project, which must not re-point the overlay).
-if wanted sparse-w1 || wanted rust || [ ! -x "$tree/scripts/checkpatch.pl" ]; then
-	lock_cache
-	"$top/scripts/prepare-tree.sh"
-fi
 
 stage checkpatch run_checkpatch "$tree"
 stage kernel-doc run_kernel_doc "$tree"
-stage sparse-w1 run_sparse_w1 "$tree"
-stage rust run_rust
+for k in "${kernels[@]}"; do
+	dshim_use_kernel "$k"
+	STAGE_KERNEL=$k stage sparse-w1 run_sparse_w1 "$(dshim_tree)"
+done
+# in the Rust pass's build, which 6.x kernels have (the crate does not
+# build on 7.x yet)
+for k in "${kernels[@]}"; do
+	[ "${k%%.*}" -lt 7 ] || continue
+	dshim_use_kernel "$k"
+	stage rust run_rust
+	break
+done
 stage scripts run_shellcheck
 stage docs run_docs
 

@@ -4,8 +4,8 @@
 # make patches: the project as a kernel patch series, and the proof that
 # it applies and passes.
 #
-#  1. A pristine kernel tree: Debian's linux-source-6.12 unpacked afresh
-#     into $DSHIM_CACHE/patches/ (never the overlaid tree), made a git
+#  1. A pristine kernel tree: Debian's linux-source-K unpacked afresh
+#     into $DSHIM_CACHE/K/patches/ (never the overlaid tree), made a git
 #     repository whose base commit tracks the files the series modifies
 #     (tracking all 80,000 would take minutes and prove nothing more).
 #  2. The series, one logical step per commit on top of that base, with
@@ -15,7 +15,8 @@
 #       rust: drm: add an abstraction over the DRM scheduler shim
 #       drm/sched-shim: add documentation
 #       drm/sched-shim: add vgpu, a virtual GPU sample driver
-#     written by git format-patch, with a cover letter, to build/patches/.
+#     written by git format-patch, with a cover letter, to
+#     build/patches/K/.
 #  3. checkpatch.pl --strict on every patch (commit messages included),
 #     and the documentation page through Sphinx with the kernel's
 #     kernel-doc extension, warnings as errors.
@@ -26,7 +27,9 @@
 #     suites dshim* run and are judged as in make check (results and
 #     kernel log).
 #
-# Ends with "patches: N passed, M failed" (one per step above).
+# Ends with "patches: N passed, M failed" (one per step above). For each
+# kernel of the run (KERNEL=all, the default: 6.12 and 7.3), then
+# "patches K: ..." for each.
 # PATCHES_VERIFY=0 skips step 4 (the kernel build).
 set -euo pipefail
 DSHIM_PROG=patches
@@ -34,11 +37,14 @@ DSHIM_PROG=patches
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=scripts/passes.sh
 . "$DSHIM_TOP/scripts/passes.sh"
+[ -z "${KSRC:-}" ] || warn "KSRC is ignored: the series is made against Debian's pristine trees"
+KSRC=
+dshim_per_kernel patches "$0" "$@"
 
 top=$DSHIM_TOP
-work=$DSHIM_CACHE/patches
+work=$DSHIM_KCACHE/patches
 tree=$work/$DSHIM_TREE_NAME
-out=$top/build/patches
+out=$top/build/patches/$DSHIM_KERNEL
 shim=drivers/gpu/drm/sched_shim
 # Files of the kernel the series modifies: they are tracked by the base.
 TOUCHED=(drivers/gpu/drm/Kconfig drivers/gpu/drm/Makefile
@@ -63,7 +69,6 @@ G=(git -C "$tree" -c "user.name=$name" -c "user.email=$email"
 
 dshim_ready
 lock_cache
-[ -z "${KSRC:-}" ] || warn "KSRC is ignored: the series is made against Debian's pristine $DSHIM_TREE_NAME"
 [ -f "$DSHIM_TARBALL" ] || die "$DSHIM_TARBALL not found: run make setup"
 
 # --- 1. the pristine tree and its base commit
@@ -389,9 +394,13 @@ if [ "${PATCHES_VERIFY:-1}" = 1 ] && [ "$failed" = 0 ]; then
 	PATCHES_TREE=$tree
 	export PATCHES_TREE
 	if pass_build patches "$tree"; then
-		pass_boot patches 'dshim*' 0 "$DSHIM_LOGS/patches-kunit.txt"
-		PASS_PASSED=0 PASS_FAILED=0
-		pass_judge patches 'dshim*' 0
+		PASS_PASSED=0 PASS_FAILED=0 n=0
+		while read -r -u 7 glob args; do
+			# shellcheck disable=SC2086 # kernel arguments, one per word
+			pass_boot patches "$glob" "$n" "$DSHIM_LOGS/patches-kunit-$n.txt" $args
+			pass_judge patches "$glob" 0
+			n=$((n + 1))
+		done 7< <(pass_boot_plan patches 'dshim*')
 		if [ "$PASS_FAILED" = 0 ] && [ "${#PASS_PROBLEMS[@]}" = 0 ]; then
 			step_ok "KUnit in the patched tree: $PASS_PASSED passed, 0 failed"
 		else

@@ -3,9 +3,11 @@
 #
 # Get a kernel tree and overlay the project into it.
 #
-# Without KSRC: unpack Debian's /usr/src/linux-source-6.12.tar.xz into
-# $DSHIM_CACHE/linux-source-6.12 (once; an interrupted unpack is detected
-# and redone). With KSRC=/path: check that it is a clean 6.12+ tree.
+# For the current kernel K (DSHIM_KERNEL, lib.sh), without KSRC: unpack
+# Debian's linux-source-K tarball (/usr/src/ for 6.12, fetched into the
+# cache by setup.sh for 7.3) into $DSHIM_CACHE/K/linux-source-K (once;
+# an interrupted unpack is detected and redone). With KSRC=/path: check
+# that it is a clean 6.12+ tree.
 # The unpacked tree gets the UML host fixes (scripts/uml-fixes/, see
 # lib.sh); a KSRC tree is only checked for the need of them. Then,
 # idempotently:
@@ -22,7 +24,8 @@
 #
 # Symlinks, so editing a project file and re-running rebuilds only what
 # changed. The tree itself is never built in (builds use O=), so it stays
-# clean. Prints nothing but the tree's path on stdout with --print.
+# clean. Prints nothing but the tree's path on stdout with --print; with
+# --all, prepares the tree of every kernel of the run (KERNEL=).
 set -euo pipefail
 DSHIM_PROG=tree
 # shellcheck source=scripts/lib.sh
@@ -30,6 +33,13 @@ DSHIM_PROG=tree
 
 print_only=0
 [ "${1:-}" = --print ] && print_only=1
+# --all: every kernel of the run (KERNEL=), one after the other
+if [ "${1:-}" = --all ]; then
+	while IFS= read -r k; do
+		DSHIM_KERNEL=$k "$0" || exit
+	done < <(dshim_kernels)
+	exit 0
+fi
 
 # Size of a build dir, plus slack; the unpacked tree is ~1.7 GB.
 TREE_MIB=2048
@@ -47,11 +57,11 @@ unpack_tree() {
 		return 0
 	fi
 	[ -f "$DSHIM_TARBALL" ] ||
-		die "$DSHIM_TARBALL not found: install Debian's linux-source-6.12 (make setup), or point KSRC= at a 6.12+ kernel tree"
+		die "$DSHIM_TARBALL not found: run make setup (it gets Debian's $DSHIM_TREE_NAME), or point KSRC= at a 6.12+ kernel tree"
 
-	mkdir -p "$DSHIM_CACHE"
+	mkdir -p "$DSHIM_KCACHE"
 	# Leftovers of an interrupted unpack.
-	rm -rf "$DSHIM_CACHE"/.unpack.*
+	rm -rf "$DSHIM_KCACHE"/.unpack.*
 	if [ -e "$tree" ]; then
 		if [ -f "$marker" ]; then
 			msg "$DSHIM_TARBALL changed since $tree was unpacked: unpacking it again"
@@ -59,12 +69,12 @@ unpack_tree() {
 			msg "$tree is incomplete (interrupted unpack?): unpacking it again"
 		fi
 		# Not the tree itself: the rename below replaces it in one step.
-		mv -T "$tree" "$DSHIM_CACHE/.unpack.old"
-		rm -rf "$DSHIM_CACHE/.unpack.old"
+		mv -T "$tree" "$DSHIM_KCACHE/.unpack.old"
+		rm -rf "$DSHIM_KCACHE/.unpack.old"
 	fi
-	need_space "$DSHIM_CACHE" $((TREE_MIB + 2 * BUILD_MIB)) "the kernel tree and two builds"
-	tmp=$(mktemp -d "$DSHIM_CACHE/.unpack.XXXXXX")
-	msg "unpacking $DSHIM_TARBALL into $DSHIM_CACHE (1.7 GB, about 10-30 s)"
+	need_space "$DSHIM_KCACHE" $((TREE_MIB + 2 * BUILD_MIB)) "the kernel tree and two builds"
+	tmp=$(mktemp -d "$DSHIM_KCACHE/.unpack.XXXXXX")
+	msg "unpacking $DSHIM_TARBALL into $DSHIM_KCACHE (1.7 GB, about 10-30 s)"
 	tar -C "$tmp" -xf "$DSHIM_TARBALL" ||
 		die "unpacking $DSHIM_TARBALL failed (disk full?)"
 	[ -d "$tmp/$DSHIM_TREE_NAME" ] ||
@@ -74,8 +84,26 @@ unpack_tree() {
 	rmdir "$tmp"
 	# Build dirs of another tree hold objects newer than this tree's files
 	# (tar keeps mtimes), which make would wrongly keep: start them afresh.
-	rm -rf "$DSHIM_CACHE"/build-*
+	rm -rf "$DSHIM_KCACHE"/build-*
 	msg "unpacked $(head -n 5 "$tree/Makefile" | awk '/^(VERSION|PATCHLEVEL|SUBLEVEL)/ { printf "%s%s", sep, $3; sep = "." }') into $tree"
+}
+
+# Caches from before 7.3 (2026-12) held one kernel at their top level:
+# its tree moves to its kernel's dir; its builds, which name the old
+# paths, go.
+migrate_old_layout() {
+	local old=$DSHIM_CACHE/linux-source-6.12 d
+	[ -f "$old/.dshim-unpacked" ] || return 0
+	msg "moving $old (a cache from before 7.3) to $DSHIM_CACHE/6.12/, and removing its builds"
+	mkdir -p "$DSHIM_CACHE/6.12"
+	if [ -e "$DSHIM_CACHE/6.12/linux-source-6.12" ]; then
+		rm -rf "$old"
+	else
+		mv -T "$old" "$DSHIM_CACHE/6.12/linux-source-6.12"
+	fi
+	for d in "$DSHIM_CACHE"/build-* "$DSHIM_CACHE"/{logs,uml,e2e,patches,smp-base.kunitconfig}; do
+		[ ! -e "$d" ] || rm -rf "$d"
+	done
 }
 
 # Fail unless $1 is a clean kernel tree of 6.12 or later.
@@ -166,6 +194,7 @@ if [ -n "${KSRC:-}" ]; then
 	# your tree is never patched: only said when its UML will fail here
 	uml_host_check "$tree"
 else
+	migrate_old_layout
 	unpack_tree "$tree"
 	validate_tree "$tree"
 	uml_fixes_apply "$tree"

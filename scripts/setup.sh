@@ -2,8 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Install what building and testing the shim needs: Debian packages
-# (kernel source, gcc, clang/lld, Rust, sparse, ...) and bindgen-cli from
-# crates.io. Idempotent: installs only what is missing.
+# (kernel source, gcc, clang/lld, Rust, sparse, ...), bindgen-cli from
+# crates.io, and the source package of each kernel that is not Debian
+# 12's own (linux-source-7.3 from trixie-backports), downloaded into the
+# cache with a private apt configuration: the system's apt sources and
+# package lists are not touched, nothing from trixie is installed.
+# Idempotent: installs only what is missing. KERNEL= picks the kernels
+# (lib.sh); with KSRC=, no kernel source is fetched.
 #
 #   scripts/setup.sh          install what is missing
 #   scripts/setup.sh --check  exit 0 if nothing is missing, 1 otherwise
@@ -23,9 +28,26 @@ esac
 mapfile -t missing < <(missing_packages)
 bindgen=$(dshim_bindgen)
 
+# The kernels whose source package is fetched, not installed.
+fetched=()
+if [ -z "${KSRC:-}" ]; then
+	while IFS= read -r k; do
+		[ -z "${DSHIM_KERNEL_SUITE[$k]:-}" ] || fetched+=("$k")
+	done < <(dshim_kernels)
+fi
+
+# kernel_source_present K: K's source tarball is in the cache.
+kernel_source_present() {
+	dshim_use_kernel "$1"
+	[ -f "$DSHIM_TARBALL" ]
+}
+
 if [ "$check_only" = 1 ]; then
-	[ "${#missing[@]}" -eq 0 ] && [ -n "$bindgen" ]
-	exit
+	[ "${#missing[@]}" -eq 0 ] && [ -n "$bindgen" ] || exit 1
+	for k in "${fetched[@]}"; do
+		kernel_source_present "$k" || exit 1
+	done
+	exit 0
 fi
 
 # --- Debian packages -------------------------------------------------------
@@ -90,6 +112,54 @@ else
 	[ -n "$bindgen" ] || die "bindgen-cli installed but $DSHIM_CACHE/cargo/bin/bindgen does not run"
 	msg "bindgen: installed $bindgen ($(version_of "$bindgen" --version))"
 fi
+
+# --- kernel sources from newer Debian suites --------------------------------
+
+# fetch_kernel_source K: download linux-source-K from its suite with a
+# private apt configuration (sources list, package lists and archives
+# under $DSHIM_CACHE/apt), and unpack the package (not the tree: that is
+# prepare-tree.sh's job) into $DSHIM_CACHE/debs/linux-source-K.
+fetch_kernel_source() {
+	local k=$1 suite apt dir deb
+	kernel_source_present "$k" && return 0
+	suite=${DSHIM_KERNEL_SUITE[$k]}
+	apt=$DSHIM_CACHE/apt
+	dir=$DSHIM_CACHE/debs/linux-source-$k
+	lock_cache
+	need_space "$DSHIM_CACHE" 512 "the linux-source-$k package"
+	mkdir -p "$apt/lists/partial" "$apt/archives/partial"
+	echo "deb http://deb.debian.org/debian $suite main" >"$apt/sources.list"
+	local -a opts=(-o "Dir::Etc::sourcelist=$apt/sources.list"
+		-o Dir::Etc::sourceparts=/nonexistent -o "Dir::State::Lists=$apt/lists"
+		-o "Dir::Cache=$apt" -o "Dir::Cache::archives=$apt/archives"
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+	msg "linux-source-$k: reading $suite's package list (private apt configuration in $apt)"
+	apt-get "${opts[@]}" -q update >"$apt/update.log" 2>&1 || {
+		tail -n 20 "$apt/update.log" >&2
+		die "apt-get update of $suite failed (log: $apt/update.log)"
+	}
+	msg "linux-source-$k: downloading (about 170 MB)"
+	rm -f "$apt/download/linux-source-${k}_"*.deb
+	mkdir -p "$apt/download"
+	(cd "$apt/download" && apt-get "${opts[@]}" -q download "linux-source-$k") \
+		>"$apt/download.log" 2>&1 || {
+		tail -n 20 "$apt/download.log" >&2
+		die "apt-get download linux-source-$k failed (log: $apt/download.log)"
+	}
+	deb=$(ls "$apt/download/linux-source-${k}_"*.deb)
+	rm -rf "$dir.tmp"
+	mkdir -p "${dir%/*}"
+	dpkg-deb -x "$deb" "$dir.tmp" || die "unpacking $deb failed"
+	rm -rf "$dir"
+	mv -T "$dir.tmp" "$dir"
+	rm -f "$deb"
+	kernel_source_present "$k" || die "$deb has no $DSHIM_TARBALL"
+	msg "linux-source-$k: $(basename "$deb") -> $dir"
+}
+
+for k in "${fetched[@]}"; do
+	fetch_kernel_source "$k"
+done
 
 # --- sanity ----------------------------------------------------------------
 

@@ -4,12 +4,10 @@
 #
 # make check's smp and kcsan passes (sourced by check.sh, after passes.sh
 # and e2e.sh): the KUnit suites on an x86-64 guest with several CPUs, as
-# UML has only one. kunit.py configures, boots QEMU and parses, exactly
-# as with
-#
-#   kunit.py run --arch=x86_64 --qemu_args='-smp 4 -accel tcg,thread=multi'
-#
-# and the console log is judged like the C pass's (ktap-count.py,
+# 6.12's UML has only one. kunit.py configures; QEMU boots as kunit.py
+# would start it (qemu_configs/x86_64.py) with '-smp 4 -accel
+# tcg,thread=multi' (smp_boot says why not through kunit.py exec), and
+# the console log is judged like the C pass's (ktap-count.py,
 # scan-log.py).
 #
 #   smp    kunit/.kunitconfig without kmemleak and hostfs (KASAN, lockdep,
@@ -64,7 +62,7 @@ smp_qemu() {
 	shift 4
 	timeout -s KILL "$timeout" qemu-system-x86_64 -nodefaults -nographic -no-reboot \
 		-serial stdio -bios qboot.rom "$@" \
-		-kernel "$DSHIM_CACHE/build-$name/arch/x86/boot/bzImage" -append "$append" \
+		-kernel "$DSHIM_KCACHE/build-$name/arch/x86/boot/bzImage" -append "$append" \
 		</dev/null >"$log" 2>&1
 }
 
@@ -108,27 +106,24 @@ smp_accel() {
 	msg "$name: accelerator: $SMP_ACCEL, $SMP_CPUS vCPUs ($why)"
 }
 
-# smp_boot NAME LOG TIMEOUT GLOB: one boot of build-NAME's kernel through
-# kunit.py exec, the KUnit suites matching GLOB; its console goes to LOG.
+# smp_boot NAME LOG TIMEOUT GLOB: one boot of build-NAME's kernel, the
+# KUnit suites matching GLOB, with the kernel arguments kunit.py exec
+# gives (KUnit on, shut down after the suites); its console goes to LOG.
 # Sets BOOT_LOG, BOOT_RC and BOOT_OUT (empty: kunit.py's summary to the
-# terminal).
+# terminal). QEMU is started directly: 7.x's kunit.py puts "-accel kvm"
+# before any accelerator of --qemu_args, and QEMU takes the first that
+# initialises, so a /dev/kvm that hangs guests would hang every boot.
 smp_boot() {
-	local name=$1 log=$2 timeout=$3 glob=$4 rc=0 t0 a
-	local -a kargs=()
-	for a in $SMP_KERNEL_ARGS; do kargs+=(--kernel_args "$a"); done
-	if [ "$name" = kcsan ]; then
-		for a in $SMP_KCSAN_ARGS; do kargs+=(--kernel_args "$a"); done
-	fi
-	BOOT_LOG=$log BOOT_OUT=''
+	local name=$1 log=$2 timeout=$3 glob=$4 rc=0 t0 args
+	args="console=ttyS0 $SMP_KERNEL_ARGS"
+	[ "$name" != kcsan ] || args+=" $SMP_KCSAN_ARGS"
+	args+=" kunit.filter_glob=$glob kunit.enable=1 kunit_shutdown=reboot"
+	BOOT_LOG=$log BOOT_OUT='' BOOT_CPUS=$SMP_CPUS
 	rm -f "$BOOT_LOG"
 	t0=$(date +%s)
-	# kunit.py's own timeout first; timeout(1) if it hangs itself
-	(cd "$(readlink -f "$DSHIM_CACHE/build-$name/source")" &&
-		exec timeout -s KILL $((timeout + 60)) "$PYTHON" tools/testing/kunit/kunit.py exec \
-			--arch=x86_64 --build_dir="$DSHIM_CACHE/build-$name" --timeout="$timeout" \
-			--raw_output=all --qemu_args="$SMP_QEMU_ARGS" "${kargs[@]}" "$glob") \
-		</dev/null >"$BOOT_LOG" 2>&1 || rc=$?
-	if [ $(($(date +%s) - t0)) -ge "$timeout" ]; then
+	# shellcheck disable=SC2086 # the accelerator's arguments
+	smp_qemu "$name" "$timeout" "$BOOT_LOG" "$args" $SMP_QEMU_ARGS || rc=$?
+	if [ "$rc" = 137 ] || [ $(($(date +%s) - t0)) -ge "$timeout" ]; then
 		echo "dshim: the kernel did not finish within $timeout s: killed" >>"$BOOT_LOG"
 		rc=124
 	fi
@@ -140,7 +135,7 @@ smp_boot() {
 # of build-NAME, one per line, into a file whose path is printed (for
 # scan-log.py --project-symbols).
 smp_project_symbols() {
-	local bd=$DSHIM_CACHE/build-$1 out=$DSHIM_CACHE/build-$1/dshim-symbols.txt
+	local bd=$DSHIM_KCACHE/build-$1 out=$DSHIM_KCACHE/build-$1/dshim-symbols.txt
 	find "$bd/drivers/gpu/drm/sched_shim" -name '*.o' ! -name '*.mod.o' \
 		-exec nm --defined-only {} + 2>/dev/null |
 		awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u >"$out"
@@ -158,8 +153,8 @@ smp_torture_line() {
 # few host tools the script uses with their shared libraries. Prints its
 # path.
 smp_initramfs() {
-	local bd=$DSHIM_CACHE/build-$1 list=$DSHIM_CACHE/build-$1/e2e-initramfs.list
-	local out=$DSHIM_CACHE/build-$1/e2e-initramfs.cpio tool path lib d
+	local bd=$DSHIM_KCACHE/build-$1 list=$DSHIM_KCACHE/build-$1/e2e-initramfs.list
+	local out=$DSHIM_KCACHE/build-$1/e2e-initramfs.cpio tool path lib d
 	local -a files=()
 	[ -x "$bd/usr/gen_init_cpio" ] || die "$bd/usr/gen_init_cpio not built (CONFIG_BLK_DEV_INITRD)"
 	for tool in bash cat dirname grep mkdir mount seq sed sleep sort timeout touch tr uniq wc; do
@@ -212,7 +207,7 @@ smp_e2e() {
 	msg "$name: e2e: booting the guest (vgpu.raw=0, initramfs $initrd): ${secs}s of the kill loop on $SMP_CPUS vCPUs"
 	# QEMU as kunit.py starts it, but directly: kunit.py exec always
 	# adds kunit.enable=1 and reboots right after the suites
-	BOOT_LOG=$DSHIM_LOGS/$name-e2e.log
+	BOOT_LOG=$DSHIM_LOGS/$name-e2e.log BOOT_CPUS=$SMP_CPUS
 	t0=$(date +%s)
 	# shellcheck disable=SC2086 # the accelerator's arguments
 	smp_qemu "$name" $((secs + ${DSHIM_E2E_GRACE:-240})) "$BOOT_LOG" \
