@@ -97,11 +97,16 @@ e2e_boot() {
 	# freed spinlock): do not wait long past the loop
 	grace=${DSHIM_E2E_GRACE:-240}
 	[ "$mode" = raw ] && grace=${DSHIM_E2E_RAW_GRACE:-45}
+	local -a more=()
+	if uml_kmemleak_contended "$name"; then
+		more=(kmemleak=off)
+		msg "e2e: kmemleak off for this boot (see uml_kmemleak_contended)"
+	fi
 	uml_boot "$name" "$DSHIM_LOGS/e2e-$mode.log" $((secs + grace)) \
 		"$DSHIM_SCRIPTS/e2e-init.sh" kunit.enable=0 "vgpu.raw=$raw" \
 		"DSHIM_E2E_CLIENT=$E2E_CLIENT" "DSHIM_E2E_SECONDS=$secs" \
 		"DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}" \
-		${E2E_MODULES:+"DSHIM_E2E_MODULES=$E2E_MODULES"}
+		${E2E_MODULES:+"DSHIM_E2E_MODULES=$E2E_MODULES"} "${more[@]}"
 }
 
 # e2e_field NAME [KIND]: a field of the guest's last "e2e: loop" or "e2e:
