@@ -131,6 +131,16 @@ static inline void dshim_compat_hrtimer_setup(struct hrtimer *timer,
 #endif
 }
 
+/*
+ * The benchmark (built in, never a module) drains the per-CPU page lists
+ * before it counts free pages. Later kernels moved drain_all_pages() from
+ * <linux/gfp.h> to mm/internal.h; the function is unchanged and global.
+ */
+#ifndef DSHIM_HAVE_GFP_DRAIN_ALL_PAGES
+struct zone;
+void drain_all_pages(struct zone *zone);
+#endif
+
 static inline int dshim_compat_job_init(struct drm_sched_job *job,
 					struct drm_sched_entity *entity,
 					u32 credits, void *owner)
