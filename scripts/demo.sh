@@ -95,9 +95,17 @@ echo "    string read is reported once per byte):"
 	sed 's/.* in //' | sort | uniq -c | sort -rn | head -n 8 |
 	awk '{ printf "    %8d  %s\n", $1, $2 }'
 raw=("$E2E_SECONDS" "$E2E_STARTED" "$E2E_KILLED" "$E2E_JOBS" "$E2E_REPORTS" "$E2E_LEAKED")
+# 6.x must show the 2023 bugs (or the demo's raw side is broken); newer
+# drm_sched may have fixed some, which is then the finding
+raw_expected=1
+[ "${DSHIM_KERNEL%%.*}" -lt 7 ] || raw_expected=0
 if [ "$E2E_REPORTS" = 0 ]; then
-	msg "e2e: raw drm_sched produced no kernel report: the before picture is missing"
-	e2e_rc=1
+	if [ "$raw_expected" = 1 ]; then
+		msg "e2e: raw drm_sched produced no kernel report: the before picture is missing"
+		e2e_rc=1
+	else
+		msg "e2e: raw drm_sched on $DSHIM_KERNEL produced no kernel report in this loop"
+	fi
 fi
 e2e_boot compare shim "$secs"
 e2e_judge "$secs" 100 1
@@ -147,7 +155,8 @@ show_suites 'dshim_torture'
 
 echo
 rc=$e2e_rc
-"$PYTHON" "$DSHIM_SCRIPTS/demo-table.py" "$shim_log" "${raw_logs[@]}" || rc=1
+"$PYTHON" "$DSHIM_SCRIPTS/demo-table.py" --kernel "$DSHIM_KERNEL" \
+	${raw_expected:+--expect-raw=$raw_expected} "$shim_log" "${raw_logs[@]}" || rc=1
 msg "kernel logs: $DSHIM_LOGS/compare-*.log, $DSHIM_LOGS/e2e-*.log"
 echo "$e2e_line"
 exit "$rc"
