@@ -67,24 +67,27 @@ kernel_passes() {
 	esac
 }
 
-# Minutes a pass takes on a 2-core machine (the README's kernel matrix):
-# cold with its kernel to build, warm with the build in the cache. The
-# e2e and amx passes boot the C pass's kernel; the x86-64 passes build
-# their own. Only for the estimate printed up front.
-declare -A EST_COLD=([c]=9 [e2e]=2 [amx]=2 [rust]=9 [smp]=11 [kcsan]=6)
-declare -A EST_WARM=([c]=3 [e2e]=2 [amx]=2 [rust]=2 [smp]=3 [kcsan]=2)
+# Minutes a pass takes on a 2-core machine (the README's kernel matrix),
+# by pass and kernel major: cold with its kernel to build, warm with the
+# build in the cache. The e2e and amx passes boot the C pass's kernel;
+# the x86-64 passes build their own. Only for the estimate up front.
+declare -A EST_COLD=([c6]=6 [e2e6]=1 [amx6]=1 [rust6]=7 [smp6]=11 [kcsan6]=7
+	[c7]=10 [e2e7]=1 [amx7]=1 [smp7]=12 [kcsan7]=9)
+declare -A EST_WARM=([c6]=1 [e2e6]=1 [amx6]=1 [rust6]=1 [smp6]=3 [kcsan6]=2
+	[c7]=3 [e2e7]=1 [amx7]=1 [smp7]=3 [kcsan7]=2)
 
 # Print how long this run should take, from what the cache already has.
 check_estimate() {
-	local run k p bd cold=0 warm=0 fetch=0 m=0 trees=
+	local run k p bd key cold=0 warm=0 fetch=0 m=0 trees=
 	for run in "${runs[@]}"; do
 		read -r k p <<<"$run"
 		dshim_use_kernel "$k"
 		case $p in e2e | amx) bd=$(dshim_build_dir c) ;; *) bd=$(dshim_build_dir "$p") ;; esac
+		key=$p$((${k%%.*} < 7 ? 6 : 7))
 		if [ -f "$bd/.config" ] && [ -e "$bd/vmlinux" ]; then
-			m=$((m + EST_WARM[$p])) warm=$((warm + 1))
+			m=$((m + EST_WARM[$key])) warm=$((warm + 1))
 		else
-			m=$((m + EST_COLD[$p])) cold=$((cold + 1))
+			m=$((m + EST_COLD[$key])) cold=$((cold + 1))
 		fi
 	done
 	for k in "${kernels[@]}"; do

@@ -361,6 +361,12 @@ pass_boot_plan() {
 	esac
 }
 
+# torture_line: the torture test's summary line in BOOT_LOG, if any
+# ("N ms: N jobs ..., N freed of N created").
+torture_line() {
+	tr -d '\r' <"$BOOT_LOG" | sed -n 's/.*# dshim_torture_queues: \([0-9]* ms: .*\)/\1/p' | tail -n 1
+}
+
 # boot_cpus_up: how many CPUs the last boot (BOOT_LOG) says came up
 # ("smp: Brought up 1 node, 4 CPUs"), or nothing.
 boot_cpus_up() {
@@ -445,6 +451,8 @@ pass_judge() {
 		f=$((f + 1)) # the crash itself
 	fi
 	boot_cpus_ok "$name" || f=$((f + 1))
+	line=$(torture_line)
+	[ -z "$line" ] || msg "$name: torture on $( ((BOOT_CPUS > 1)) && echo "$BOOT_CPUS" || echo 1) CPU(s): $line"
 	if [ "${DSHIM_ALLOW_SKIP:-0}" = 1 ]; then
 		p=$((p + s))
 	else

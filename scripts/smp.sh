@@ -142,11 +142,6 @@ smp_project_symbols() {
 	echo "$out"
 }
 
-# smp_torture_line: the torture test's summary line in BOOT_LOG, if any.
-smp_torture_line() {
-	tr -d '\r' <"$BOOT_LOG" | sed -n 's/.*# dshim_torture_queues: \([0-9]* ms: .*\)/\1/p' | tail -n 1
-}
-
 # smp_initramfs NAME: the e2e kill loop's userspace for the guest, built
 # with the kernel's own usr/gen_init_cpio: scripts/e2e-init.sh as init,
 # the static vgpu-client, vgpu's modules (e2e_modules), and bash and the
@@ -228,7 +223,7 @@ smp_e2e() {
 # dshim* suite, the torture test again DSHIM_SMP_REPEAT - 1 times, and
 # for smp the e2e kill loop; sets PASS_* like pass_run.
 smp_pass() {
-	local name=$1 glob=${SUITES:-dshim*} repeat=${DSHIM_SMP_REPEAT:-1} i torture
+	local name=$1 glob=${SUITES:-dshim*} repeat=${DSHIM_SMP_REPEAT:-1} i
 	PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=0 PASS_PROBLEMS=() PASS_LOGS=()
 	case $repeat in '' | *[!0-9]* | 0) die "DSHIM_SMP_REPEAT=$repeat: expected a positive number" ;; esac
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run make setup"
@@ -241,14 +236,12 @@ smp_pass() {
 	[ "$name" != kcsan ] || SCAN_ARGS=(--project-symbols "$(smp_project_symbols "$name")")
 	msg "$name: booting x86-64 ($SMP_ACCEL, $SMP_CPUS vCPUs), suites '$glob'"
 	smp_boot "$name" "$DSHIM_LOGS/$name-1.log" "$DSHIM_TIMEOUT" "$glob"
+	# (pass_judge says the torture line of each boot)
 	pass_judge "$name" "$glob" "${DSHIM_SUITES_OPTIONAL:-0}"
-	torture=$(smp_torture_line)
-	[ -z "$torture" ] || msg "$name: torture on $SMP_CPUS vCPUs: $torture"
 	for ((i = 2; i <= repeat; i++)); do
 		msg "$name: torture run $i of $repeat"
 		smp_boot "$name" "$DSHIM_LOGS/$name-torture-$i.log" "$DSHIM_TIMEOUT" 'dshim_torture'
 		pass_judge "$name" 'dshim_torture' 0
-		msg "$name: torture run $i of $repeat on $SMP_CPUS vCPUs: $(smp_torture_line)"
 	done
 	if [ "$name" = smp ] && [ -z "${SUITES:-}" ]; then
 		smp_e2e "$name"
