@@ -16,6 +16,10 @@ results. A missing KTAP header, an unfinished plan (the kernel crashed,
 hung or was killed by the timeout) or a "Kernel panic" line marks the
 run as crashed.
 
+A console that printk took over mid-line prints the line again after
+"** replaying previous printk message **" (7.x): the cut-off copy before
+that marker is dropped, so a result line is not counted twice.
+
 Prints the counts on the first line, then one line per problem:
     PASSED FAILED SKIPPED CRASHED SUITES
     not ok: SUITE.CASE[.PARAM]
@@ -36,6 +40,21 @@ PLAN = re.compile(r'^(\s*)1\.\.(\d+)\s*$')
 RESULT = re.compile(r'^(\s*)(not ok|ok) (\d+)\s*(?:- )?([^#]*?)\s*(?:#\s*(\S.*))?$')
 SUBTEST = re.compile(r'^(\s*)# Subtest: (.*)$')
 PANIC = re.compile(r'Kernel panic - not syncing')
+REPLAY = '** replaying previous printk message **'
+
+
+def drop_replayed(msgs):
+    """msgs without printk's replay markers and the cut-off lines they
+    replace (a line the next one starts with)."""
+    out = []
+    for i, m in enumerate(msgs):
+        if m.strip() != REPLAY:
+            out.append(m)
+            continue
+        nxt = msgs[i + 1] if i + 1 < len(msgs) else ''
+        if out and out[-1] and nxt.startswith(out[-1]):
+            out.pop()
+    return out
 
 
 class Counts:
@@ -52,7 +71,8 @@ class Counts:
 
 def count(lines):
     c = Counts()
-    msgs = [PREFIX.sub('', l.rstrip('\r\n'), count=1) for l in lines]
+    msgs = drop_replayed([PREFIX.sub('', l.rstrip('\r\n'), count=1)
+                          for l in lines])
 
     start = next((i for i, m in enumerate(msgs) if HEADER.match(m) and
                   not HEADER.match(m).group(1)), None)
