@@ -55,15 +55,56 @@ smp_qemu_accel_args() {
 # smp_qemu NAME TIMEOUT LOG APPEND QEMU_ARG...: QEMU as kunit.py starts
 # it (qemu_configs/x86_64.py), with QEMU_ARG... (the accelerator's, and
 # more), build-NAME's kernel and the kernel command line APPEND, killed
-# after TIMEOUT seconds; its console goes to LOG. Returns QEMU's (or
-# timeout's) exit status.
+# after TIMEOUT seconds (exit 137); its console goes to LOG. Returns
+# QEMU's exit status.
+#
+# With SMP_EARLY_MARK (an extended regex), QEMU is also killed, with exit
+# 75, when the console has not shown it within DSHIM_SMP_EARLY_SECS (150)
+# seconds: the guest stalled in early boot, before its tests began. Seen
+# once in about a dozen 7.3 boots under TCG: no output
+# after "smp: Brought up 1 node, 4 CPUs" for 5 minutes, QEMU spinning.
 smp_qemu() {
-	local name=$1 timeout=$2 log=$3 append=$4
+	local name=$1 timeout=$2 log=$3 append=$4 pid t=0 rc=0 early=${SMP_EARLY_MARK:-}
 	shift 4
-	timeout -s KILL "$timeout" qemu-system-x86_64 -nodefaults -nographic -no-reboot \
+	qemu-system-x86_64 -nodefaults -nographic -no-reboot \
 		-serial stdio -bios qboot.rom "$@" \
 		-kernel "$DSHIM_KCACHE/build-$name/arch/x86/boot/bzImage" -append "$append" \
-		</dev/null >"$log" 2>&1
+		</dev/null >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -n "$early" ] && grep -aqE "$early" "$log"; then
+			early=''
+		elif [ -n "$early" ] && [ "$t" -ge "${DSHIM_SMP_EARLY_SECS:-150}" ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			echo "dshim: no '$SMP_EARLY_MARK' on the console after $t s: the guest stalled in early boot, killed" >>"$log"
+			return 75
+		fi
+		if [ "$t" -ge "$timeout" ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 137
+		fi
+		sleep 1
+		t=$((t + 1))
+	done
+	wait "$pid" || rc=$?
+	return "$rc"
+}
+
+# smp_qemu_retry NAME TIMEOUT LOG APPEND QEMU_ARG...: smp_qemu, once
+# more if the guest stalled in early boot (exit 75), which is said; the
+# stalled boot's log is kept as LOG.stalled.
+smp_qemu_retry() {
+	local rc=0
+	smp_qemu "$@" || rc=$?
+	if [ "$rc" = 75 ]; then
+		mv -f "$3" "$3.stalled"
+		msg "$1: the guest stalled in early boot, before its tests began (log: $3.stalled): booting it again"
+		rc=0
+		smp_qemu "$@" || rc=$?
+	fi
+	return "$rc"
 }
 
 # smp_accel NAME: pick the accelerator for build-NAME's kernel; sets
@@ -122,8 +163,9 @@ smp_boot() {
 	rm -f "$BOOT_LOG"
 	t0=$(date +%s)
 	# shellcheck disable=SC2086 # the accelerator's arguments
-	smp_qemu "$name" "$timeout" "$BOOT_LOG" "$args" $SMP_QEMU_ARGS || rc=$?
-	if [ "$rc" = 137 ] || [ $(($(date +%s) - t0)) -ge "$timeout" ]; then
+	SMP_EARLY_MARK='KTAP version|Run /' smp_qemu_retry "$name" "$timeout" "$BOOT_LOG" \
+		"$args" $SMP_QEMU_ARGS || rc=$?
+	if [ "$rc" = 137 ] || [ "$rc" = 75 ]; then
 		echo "dshim: the kernel did not finish within $timeout s: killed" >>"$BOOT_LOG"
 		rc=124
 	fi
@@ -205,10 +247,11 @@ smp_e2e() {
 	BOOT_LOG=$DSHIM_LOGS/$name-e2e.log BOOT_CPUS=$SMP_CPUS
 	t0=$(date +%s)
 	# shellcheck disable=SC2086 # the accelerator's arguments
-	smp_qemu "$name" $((secs + ${DSHIM_E2E_GRACE:-240})) "$BOOT_LOG" \
+	SMP_EARLY_MARK='Run /dshim/e2e-init.sh|^e2e: ' \
+		smp_qemu_retry "$name" $((secs + ${DSHIM_E2E_GRACE:-240})) "$BOOT_LOG" \
 		"console=ttyS0 $SMP_KERNEL_ARGS kunit.enable=0 vgpu.raw=0 rdinit=/dshim/e2e-init.sh DSHIM_E2E_CLIENT=/dshim/vgpu-client DSHIM_E2E_SECONDS=$secs DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}${E2E_MODULES:+ DSHIM_E2E_MODULES=$E2E_MODULES}" \
 		$SMP_QEMU_ARGS -initrd "$initrd" || rc=$?
-	[ "$rc" != 137 ] || echo "dshim: the kernel did not finish in time: killed" >>"$BOOT_LOG"
+	[ "$rc" != 137 ] && [ "$rc" != 75 ] || echo "dshim: the kernel did not finish in time: killed" >>"$BOOT_LOG"
 	BOOT_RC=$rc
 	msg "$name: e2e: boot finished in $(elapsed "$t0") (exit $rc); kernel log: $BOOT_LOG"
 	E2E_MODE=$name
