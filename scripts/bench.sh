@@ -24,7 +24,7 @@ set -euo pipefail
 DSHIM_PROG=bench
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
-dshim_per_kernel bench "$0" "$@"
+dshim_per_kernel 'bench: throughput' "$0" "$@"
 # The debug kernels' arguments mean nothing here; timestamps help reading.
 DSHIM_KERNEL_ARGS=printk.time=1
 DSHIM_TIMEOUT=${DSHIM_TIMEOUT:-1800}

@@ -35,7 +35,7 @@ DSHIM_PROG=demo
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-dshim_per_kernel 'e2e|demo' "$0" "$@"
+dshim_per_kernel 'e2e: raw|demo: raw drm_sched' "$0" "$@"
 # shellcheck source=scripts/passes.sh
 . "$DSHIM_TOP/scripts/passes.sh"
 # shellcheck source=scripts/e2e.sh

@@ -107,12 +107,12 @@ dshim_use_kernel() {
 	export DSHIM_KERNEL
 }
 
-# dshim_per_kernel WORDS SCRIPT ARG...: when this run covers several
+# dshim_per_kernel LINES SCRIPT ARG...: when this run covers several
 # kernels, run SCRIPT ARG... once per kernel (KERNEL=K), each after a
-# header, then repeat the lines of each run that start with one of WORDS
-# (an ERE such as 'e2e|demo') and a colon, with the kernel added ("demo
-# 7.3: ..."), and exit: 0 if every run succeeded. With one kernel, make it
-# the current one and return.
+# header, then repeat the lines of each run that start with LINES (an ERE
+# such as 'e2e: raw|demo: raw'), the kernel added after their first word
+# ("demo 7.3: raw ..."), and exit: 0 if every run succeeded. With one
+# kernel, make it the current one and return.
 dshim_per_kernel() {
 	local words=$1 k rc=0 out
 	local -a ks
@@ -131,7 +131,7 @@ dshim_per_kernel() {
 	echo
 	msg "=== every kernel ==="
 	for k in "${ks[@]}"; do
-		sed -n -E "s/^($words):/\1 $k:/p" "$out/$k"
+		sed -n -E "/^($words)/ s/^([a-z0-9-]+):/\\1 $k:/p" "$out/$k"
 	done
 	rm -rf "$out"
 	exit "$rc"

@@ -39,7 +39,7 @@ DSHIM_PROG=patches
 . "$DSHIM_TOP/scripts/passes.sh"
 [ -z "${KSRC:-}" ] || warn "KSRC is ignored: the series is made against Debian's pristine trees"
 KSRC=
-dshim_per_kernel patches "$0" "$@"
+dshim_per_kernel 'patches: [0-9]' "$0" "$@"
 
 top=$DSHIM_TOP
 work=$DSHIM_KCACHE/patches
