@@ -105,7 +105,12 @@ run_sparse_w1() {
 	fi
 	log=$DSHIM_LOGS/lint-sparse-w1.log
 	mkdir -p "$(dirname "$log")"
-	sparse_fits "$tree" || check=C=0 want=CC
+	if ! sparse_fits "$tree"; then
+		check=C=0 want=CC
+		# W=1 alone rebuilds nothing already built with it: start the
+		# project's objects afresh (in the build dir, not the tree)
+		find "$bd/drivers/gpu/drm/sched_shim" -name '*.o' -delete 2>/dev/null || true
+	fi
 	# Touch nothing: W=1 and C=2 force the rebuild of the named dir only.
 	make -C "$tree" ARCH=um O="$bd" --jobs="$JOBS" W=1 "$check" \
 		drivers/gpu/drm/sched_shim/ >"$log" 2>&1 || {
