@@ -80,6 +80,11 @@ pass_arch() {
 	esac
 }
 
+# build_config_has NAME OPTION: build-NAME's .config sets OPTION=y.
+build_config_has() {
+	grep -qx "$2=y" "$(dshim_build_dir "$1")/.config" 2>/dev/null
+}
+
 # Whether the tree's UML has SMP (7.x; 6.12's has none): then the UML
 # passes run on DSHIM_UML_CPUS (4) CPUs.
 uml_smp() {
@@ -245,7 +250,7 @@ uml_boot() {
 	read -ra kargs <<<"$DSHIM_KERNEL_ARGS"
 	# UML's SMP needs its seccomp userspace (not ptrace)
 	BOOT_CPUS=0
-	if grep -qx 'CONFIG_SMP=y' "$bd/.config" 2>/dev/null; then
+	if build_config_has "$name" CONFIG_SMP; then
 		BOOT_CPUS=${DSHIM_UML_CPUS:-4}
 		kargs+=("ncpus=$BOOT_CPUS" seccomp=on)
 	fi
@@ -332,10 +337,7 @@ pass_boot() {
 # instead of over 300. Those two boots run with kmemleak=off there; every
 # other suite keeps it.
 uml_kmemleak_contended() {
-	local cfg
-	cfg=$(dshim_build_dir "$1")/.config
-	grep -qx CONFIG_SMP=y "$cfg" 2>/dev/null &&
-		grep -qx CONFIG_DEBUG_KMEMLEAK=y "$cfg" 2>/dev/null
+	build_config_has "$1" CONFIG_SMP && build_config_has "$1" CONFIG_DEBUG_KMEMLEAK
 }
 
 # pass_boot_plan NAME GLOB: the boots that run GLOB's suites on build-NAME's
