@@ -42,8 +42,14 @@ struct raw_queue {
 	struct drm_gpu_scheduler sched;
 	struct drm_sched_entity entity;
 	struct dshim_timeline *hw_tl;
-	struct completion released;
 };
+
+/*
+ * Completed by the release, after the queue is freed: so it lives outside
+ * the queue, and outside the test's stack, since a deadlocked release may
+ * complete it after the case has returned. One boot runs one suite.
+ */
+static struct completion raw_released;
 
 struct raw_job {
 	struct drm_sched_job base;
@@ -60,8 +66,8 @@ static void raw_queue_release(struct kref *ref)
 	drm_sched_entity_destroy(&q->entity);
 	drm_sched_fini(&q->sched);
 	dshim_timeline_put(q->hw_tl);
-	complete(&q->released);
 	kfree(q);
+	complete(&raw_released);
 }
 
 static void raw_queue_put(struct raw_queue *q)
@@ -134,7 +140,7 @@ static struct raw_queue *raw_queue_create(struct kunit *test)
 	q = kzalloc(sizeof(*q), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	kref_init(&q->ref);
-	init_completion(&q->released);
+	init_completion(&raw_released);
 	q->hw_tl = dshim_timeline_create("raw-hw");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(q->hw_tl));
 	KUNIT_ASSERT_EQ(test, drm_sched_init(&q->sched, &args), 0);
@@ -235,8 +241,7 @@ static void raw_repro_fence_name_after_free(struct kunit *test)
 	/* free_job puts the job's reference; the driver's is the last */
 	KUNIT_ASSERT_TRUE(test, raw_wait_freed(q));
 	raw_queue_put(q);
-	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&q->released,
-							  RAW_WAIT), 0);
+	KUNIT_ASSERT_TRUE(test, completion_done(&raw_released));
 
 	dma_fence_describe(finished, &m);	/* reads sched->name: KASAN */
 	kunit_info(test, "fence read after its scheduler was freed: %s", buf);
@@ -295,7 +300,7 @@ static void raw_repro_last_put_in_free_job(struct kunit *test)
 			0);
 	dshim_hw_fence_signal(job->hw_fence, 0);
 
-	released = wait_for_completion_timeout(&q->released, 5 * RAW_WAIT);
+	released = wait_for_completion_timeout(&raw_released, 5 * RAW_WAIT);
 	kunit_info(test, "free_job dropped the last queue reference: teardown %s\n",
 		   released ? "returned" : "deadlocked in the free_job worker");
 	dma_fence_put(finished);
