@@ -9,10 +9,11 @@
                                         or Rust lines (make patches puts
                                         them in different patches)
 
-Each edit is idempotent (a line already present is left alone and the file
-is not rewritten, so make sees no change) and checks that its anchor
-exists; every anchor is checked before any file is touched, and a missing
-one fails with a clear message. Files are replaced atomically
+Each edit is idempotent (a line already in place is left alone and the
+file is not rewritten, so make sees no change; the bindings include that
+older versions put outside 7.3's include list is moved into it) and checks
+that its anchor exists; every anchor is checked before any file is touched,
+and a missing one fails with a clear message. Files are replaced atomically
 (write a temporary file next to it, then rename), so an interrupted run
 never leaves a half-written file behind.
 """
@@ -81,27 +82,31 @@ def edit_makefile(path):
 
 
 def edit_bindings_helper(path):
-    """Include our header, keeping the #include <...> list sorted."""
+    """Include our header in the #include <...> list.
+
+    The list is the longest block of consecutive #include <...> lines: 7.3's
+    header opens with a block of its own (an enum workaround for bindgen,
+    whose include must come first) before the list. In the list our line
+    goes right after the last include that sorts before it (7.3's list is
+    not sorted throughout), or first. A line an older version of this
+    script put outside the list is moved into it."""
     lines = read_lines(path)
-    if BINDINGS_LINE in (l.strip() for l in lines):
-        return None
-    includes = [i for i, l in enumerate(lines) if l.startswith('#include <')]
+    rest = [l for l in lines if l.strip() != BINDINGS_LINE]
+    includes = [i for i, l in enumerate(rest) if l.startswith('#include <')]
     if not includes:
         raise EditError(f'{path}: no "#include <...>" lines found; '
                         'is this the Rust bindings helper of a 6.12+ tree?')
-    # The first block of consecutive includes is the sorted list.
-    block = [includes[0]]
+    blocks = [[includes[0]]]
     for i in includes[1:]:
-        if i != block[-1] + 1:
-            break
-        block.append(i)
-    where = block[-1] + 1
-    for i in block:
-        if lines[i] > BINDINGS_LINE:
-            where = i
-            break
-    lines.insert(where, BINDINGS_LINE)
-    return lines
+        if i == blocks[-1][-1] + 1:
+            blocks[-1].append(i)
+        else:
+            blocks.append([i])
+    block = max(blocks, key=len)  # the first of the longest
+    before = [i for i in block if rest[i] < BINDINGS_LINE]
+    where = before[-1] + 1 if before else block[0]
+    new = rest[:where] + [BINDINGS_LINE] + rest[where:]
+    return None if new == lines else new
 
 
 def insert_sorted(path, lines, pattern, key, new, what, kind,

@@ -8,17 +8,17 @@
 
 #include <linux/dma-fence.h>
 
-struct dma_fence *rust_helper_dma_fence_get(struct dma_fence *fence)
+__rust_helper struct dma_fence *rust_helper_dma_fence_get(struct dma_fence *fence)
 {
 	return dma_fence_get(fence);
 }
 
-bool rust_helper_dma_fence_is_signaled(struct dma_fence *fence)
+__rust_helper bool rust_helper_dma_fence_is_signaled(struct dma_fence *fence)
 {
 	return dma_fence_is_signaled(fence);
 }
 
-void rust_helper_dma_fence_put(struct dma_fence *fence)
+__rust_helper void rust_helper_dma_fence_put(struct dma_fence *fence)
 {
 	dma_fence_put(fence);
 }

@@ -33,10 +33,9 @@
 //! exported lives on.
 //!
 //! ```
-//! use kernel::{c_str, new_spinlock, sync::SpinLock, types::ARef};
 //! use kernel::drm_sched_shim::{self as dshim, Fence, HwFence, HwFenceSlot, HwTimeline, JobOps,
 //!                              Queue, SchedulerOptions};
-//! use kernel::macros::{pin_data, vtable};
+//! use kernel::{new_spinlock, sync::{aref::ARef, SpinLock}};
 //!
 //! #[pin_data]
 //! struct MyJob {
@@ -58,14 +57,14 @@
 //!     fn cancel(&self) {
 //!         let hw = self.hw_fence.lock().take(); // not signalled under our lock
 //!         if let Some(hw) = hw {
-//!             let _ = hw.signal(Err(dshim::code::ecanceled()));
+//!             let _ = hw.signal(Err(ECANCELED));
 //!         }
 //!     }
 //! }
 //!
 //! // open
-//! let ring = HwTimeline::new(c_str!("my-ring"))?;
-//! let opts = SchedulerOptions { timeout_ms: 5000, ..SchedulerOptions::new(c_str!("my-q"), 64) };
+//! let ring = HwTimeline::new(c"my-ring")?;
+//! let opts = SchedulerOptions { timeout_ms: 5000, ..SchedulerOptions::new(c"my-q", 64) };
 //! let queue = Queue::<MyJob>::new(&opts)?;
 //!
 //! // submit ioctl
@@ -85,52 +84,93 @@
 //! // The job was cancelled, on the hardware or before it got there; its
 //! // fence outlives everything.
 //! out_fence.wait_timeout(5000)?;
-//! assert_eq!(out_fence.result().unwrap().map_err(|e| e.to_errno()),
-//!            Err(dshim::code::ecanceled().to_errno()));
+//! assert_eq!(out_fence.result(), Some(Err(ECANCELED)));
 //! dshim::flush();
 //! # Ok::<(), Error>(())
 //! ```
 
-use crate::{bindings, error::Error};
+use crate::bindings;
 
 mod fence;
 mod job;
-#[doc(hidden)]
-pub mod kunit;
 mod sched;
 
-pub use fence::{Fence, HwFence, HwFenceSlot, HwTimeline};
-pub use job::{Created, Job, JobState, Ready};
-pub use sched::{Entity, JobOps, Queue, Scheduler, SchedulerOptions, TimeoutStatus};
+pub use fence::{
+    Fence,
+    HwFence,
+    HwFenceSlot,
+    HwTimeline, //
+};
+pub use job::{
+    Created,
+    Job,
+    JobState,
+    Ready, //
+};
+pub use sched::{
+    Entity,
+    JobOps,
+    Queue,
+    Scheduler,
+    SchedulerOptions,
+    TimeoutStatus, //
+};
 
 #[cfg(doc)]
-use crate::types::ARef;
+use crate::sync::aref::ARef;
 
-/// Error codes the shim reports that 6.12's [`kernel::error::code`] lacks.
+/// The error codes the shim reports, by the names its first API gave them.
+///
+/// Each is the kernel's own code from [`kernel::error::code`], which has them
+/// all: new code uses those (`ECANCELED`, ...) directly. These functions stay
+/// so that callers of the first API keep building.
 ///
 /// [`kernel::error::code`]: crate::error::code
+///
+/// # Examples
+///
+/// ```
+/// use kernel::drm_sched_shim::code;
+///
+/// assert_eq!(code::ecanceled(), ECANCELED);
+/// assert_eq!(code::eshutdown(), ESHUTDOWN);
+/// assert_eq!(code::etimedout(), ETIMEDOUT);
+/// assert_eq!(code::ealready(), EALREADY);
+/// ```
 pub mod code {
-    use super::{bindings, Error};
+    use crate::error::{
+        code::{
+            EALREADY,
+            ECANCELED,
+            ESHUTDOWN,
+            ETIMEDOUT, //
+        },
+        Error, //
+    };
 
     /// `ECANCELED`: a job that never ran (kill, shutdown), or one cancelled
     /// on the hardware by convention.
+    #[inline]
     pub fn ecanceled() -> Error {
-        Error::from_errno(-(bindings::ECANCELED as i32))
+        ECANCELED
     }
 
     /// `ESHUTDOWN`: the entity was killed or the scheduler shut down.
+    #[inline]
     pub fn eshutdown() -> Error {
-        Error::from_errno(-(bindings::ESHUTDOWN as i32))
+        ESHUTDOWN
     }
 
     /// `ETIMEDOUT`: a wait timed out (or a job, by convention, hung).
+    #[inline]
     pub fn etimedout() -> Error {
-        Error::from_errno(-(bindings::ETIMEDOUT as i32))
+        ETIMEDOUT
     }
 
     /// `EALREADY`: a hardware fence that already signalled.
+    #[inline]
     pub fn ealready() -> Error {
-        Error::from_errno(-(bindings::EALREADY as i32))
+        EALREADY
     }
 }
 

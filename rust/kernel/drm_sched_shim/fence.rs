@@ -8,12 +8,24 @@
 
 use crate::{
     bindings,
-    error::{from_err_ptr, to_result},
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
     prelude::*,
-    types::{ARef, AlwaysRefCounted, Opaque},
+    sync::aref::{
+        ARef,
+        AlwaysRefCounted, //
+    },
+    types::Opaque, //
 };
-use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::{
+    ptr::NonNull,
+    sync::atomic::{
+        AtomicPtr,
+        Ordering, //
+    },
+};
 
 /// A counted `struct dma_fence`.
 ///
@@ -35,19 +47,18 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 /// an error that every holder can read.
 ///
 /// ```
-/// use kernel::{c_str, drm_sched_shim::{code, HwTimeline}};
+/// use kernel::drm_sched_shim::HwTimeline;
 ///
-/// let tl = HwTimeline::new(c_str!("doc-fence"))?;
+/// let tl = HwTimeline::new(c"doc-fence")?;
 /// let hw = tl.new_fence()?;
 /// let fence = hw.fence();
 /// assert!(fence.is_shim());
 /// assert!(!fence.is_signaled());
 /// assert!(fence.result().is_none());
 ///
-/// hw.signal(Err(code::ecanceled()))?;
+/// hw.signal(Err(ECANCELED))?;
 /// assert!(fence.is_signaled());
-/// assert_eq!(fence.result().map(|r| r.map_err(|e| e.to_errno())),
-///            Some(Err(code::ecanceled().to_errno())));
+/// assert_eq!(fence.result(), Some(Err(ECANCELED)));
 /// # Ok::<(), Error>(())
 /// ```
 #[repr(transparent)]
@@ -154,7 +165,7 @@ impl Fence {
         // SAFETY: By the type invariant the fence is live; we may sleep.
         let ret = unsafe { bindings::dma_fence_wait_timeout(self.as_raw(), false, timeout) };
         match ret {
-            0 => Err(super::code::etimedout()),
+            0 => Err(ETIMEDOUT),
             ret if ret > 0 => Ok(()),
             ret => to_result(ret as i32),
         }
@@ -173,10 +184,10 @@ impl Fence {
 /// # Examples
 ///
 /// ```
-/// use kernel::{c_str, drm_sched_shim::HwTimeline};
+/// use kernel::drm_sched_shim::HwTimeline;
 ///
-/// let tl = HwTimeline::new(c_str!("doc-ring0"))?;
-/// assert_eq!(tl.name().as_bytes(), b"doc-ring0");
+/// let tl = HwTimeline::new(c"doc-ring0")?;
+/// assert_eq!(tl.name(), c"doc-ring0");
 /// let a = tl.new_fence()?;
 /// let b = tl.new_fence()?;
 /// assert_eq!(tl.context(), tl.clone().context());
@@ -234,8 +245,9 @@ impl HwTimeline {
     /// The timeline's name.
     pub fn name(&self) -> &CStr {
         // SAFETY: By the type invariant the timeline is live; its name is a
-        // NUL-terminated string that lives as long as the timeline does,
-        // which is at least as long as `&self`.
+        // NUL-terminated string, copied at creation and never written again,
+        // that lives as long as the timeline does, which is at least as long
+        // as `&self`.
         unsafe { CStr::from_char_ptr(bindings::dshim_timeline_name(self.0.get())) }
     }
 
@@ -290,9 +302,9 @@ impl HwTimeline {
 /// # Examples
 ///
 /// ```
-/// use kernel::{c_str, drm_sched_shim::{code, HwFenceSlot, HwTimeline}};
+/// use kernel::drm_sched_shim::{HwFenceSlot, HwTimeline};
 ///
-/// let tl = HwTimeline::new(c_str!("doc-arm"))?;
+/// let tl = HwTimeline::new(c"doc-arm")?;
 /// let first = HwFenceSlot::new()?; // where the driver may sleep
 /// let second = HwFenceSlot::new()?;
 /// let unused = HwFenceSlot::new()?;
@@ -301,8 +313,7 @@ impl HwTimeline {
 /// let a = first.arm(&tl)?;
 /// assert!(a.context() == b.context() && a.seqno() > b.seqno());
 /// // A slot hands its fence out once.
-/// assert_eq!(first.arm(&tl).map(|_| ()).map_err(|e| e.to_errno()),
-///            Err(code::ealready().to_errno()));
+/// assert_eq!(first.arm(&tl).map(|_| ()), Err(EALREADY));
 /// drop(unused); // never armed: freed
 /// b.signal(Ok(()))?;
 /// a.signal(Ok(()))?;
@@ -337,7 +348,7 @@ impl HwFenceSlot {
         // INVARIANT: the slot gives the fence up: NULL from now on.
         let f = self.0.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if f.is_null() {
-            return Err(super::code::ealready());
+            return Err(EALREADY);
         }
         // SAFETY: By the type invariant `f` is an unarmed fence that was the
         // slot's and is now ours; the call consumes it. The timeline is live.
@@ -377,14 +388,13 @@ impl Drop for HwFenceSlot {
 /// # Examples
 ///
 /// ```
-/// use kernel::{c_str, drm_sched_shim::{code, HwTimeline}};
+/// use kernel::drm_sched_shim::HwTimeline;
 ///
-/// let hw = HwTimeline::new(c_str!("doc-hw"))?.new_fence()?;
+/// let hw = HwTimeline::new(c"doc-hw")?.new_fence()?;
 /// hw.signal(Ok(()))?;
 /// assert_eq!(hw.result().map(|r| r.is_ok()), Some(true));
 /// // A second signal is refused, and changes nothing.
-/// assert_eq!(hw.signal(Err(EIO)).map_err(|e| e.to_errno()),
-///            Err(code::ealready().to_errno()));
+/// assert_eq!(hw.signal(Err(EIO)), Err(EALREADY));
 /// assert_eq!(hw.result().map(|r| r.is_ok()), Some(true));
 /// # Ok::<(), Error>(())
 /// ```

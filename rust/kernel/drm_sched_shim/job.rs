@@ -4,14 +4,27 @@
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
 
-use super::{sched::Entity, Fence, JobOps};
+use super::{
+    sched::Entity,
+    Fence,
+    JobOps, //
+};
 use crate::{
     bindings,
-    error::{from_err_ptr, to_result},
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
     prelude::*,
-    types::{ARef, ForeignOwnable},
+    sync::aref::ARef,
+    types::ForeignOwnable, //
 };
-use core::{marker::PhantomData, mem::ManuallyDrop, pin::Pin, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    mem::ManuallyDrop,
+    pin::Pin,
+    ptr::NonNull, //
+};
 
 mod private {
     pub trait Sealed {}
@@ -59,8 +72,8 @@ impl JobState for Ready {}
 ///
 /// ```
 /// use core::sync::atomic::{AtomicU32, Ordering};
-/// use kernel::{c_str, drm_sched_shim::{Fence, HwTimeline, Job, JobOps, Queue, SchedulerOptions}};
-/// use kernel::{macros::vtable, sync::Arc, types::ARef};
+/// use kernel::drm_sched_shim::{Fence, HwTimeline, Job, JobOps, Queue, SchedulerOptions};
+/// use kernel::sync::{aref::ARef, Arc};
 ///
 /// struct Counted(Arc<AtomicU32>);
 ///
@@ -78,8 +91,8 @@ impl JobState for Ready {}
 /// }
 ///
 /// let dropped = Arc::new(AtomicU32::new(0), GFP_KERNEL)?;
-/// let q = Queue::<Counted>::new(&SchedulerOptions::new(c_str!("doc-job"), 2))?;
-/// let tl = HwTimeline::new(c_str!("doc-dep"))?;
+/// let q = Queue::<Counted>::new(&SchedulerOptions::new(c"doc-job", 2))?;
+/// let tl = HwTimeline::new(c"doc-dep")?;
 /// let dep = tl.new_fence()?;
 ///
 /// let mut job = q.new_job(1, Counted(dropped.clone()))?;
@@ -113,8 +126,9 @@ unsafe impl<T: JobOps, S: JobState> Sync for Job<T, S> {}
 
 impl<T: JobOps> Job<T, Created> {
     /// Creates a job on `entity` taking `credits` hardware credits (1 to the
-    /// scheduler's limit), with driver data initialised in place by `data`
-    /// (a plain `T` value is an initialiser too).
+    /// scheduler's limit), with driver data initialised in place by `data`:
+    /// a fallible initialiser (`try_pin_init!`, error `E` into [`Error`]) or
+    /// an infallible one, such as a plain `T` value.
     ///
     /// The data is dropped exactly once by the shim once the job exists;
     /// if creation fails it is dropped here.
@@ -122,11 +136,14 @@ impl<T: JobOps> Job<T, Created> {
     /// # Context
     ///
     /// Process context; may sleep.
-    pub fn new(entity: &Entity<T>, credits: u32, data: impl PinInit<T, Error>) -> Result<Self> {
+    pub fn new<E>(entity: &Entity<T>, credits: u32, data: impl PinInit<T, E>) -> Result<Self>
+    where
+        Error: From<E>,
+    {
         let data = KBox::pin_init(data, GFP_KERNEL)?.into_foreign();
         // SAFETY: `entity` is live (type invariant of `Entity`); the payload
         // pointer is only used by the shim as an opaque cookie.
-        let job = unsafe { bindings::dshim_job_create(entity.as_raw(), credits, data.cast_mut()) };
+        let job = unsafe { bindings::dshim_job_create(entity.as_raw(), credits, data) };
         match from_err_ptr(job) {
             // INVARIANT: a new job of `entity`, with the creator's reference
             // and our payload.

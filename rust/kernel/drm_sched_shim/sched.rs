@@ -4,14 +4,32 @@
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
 
-use super::{job::Job, Fence};
+use super::{
+    job::Job,
+    Fence, //
+};
 use crate::{
     bindings,
-    error::{from_err_ptr, to_result, VTABLE_DEFAULT_ERROR},
+    error::{
+        from_err_ptr,
+        to_result,
+        VTABLE_DEFAULT_ERROR, //
+    },
     prelude::*,
-    types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
+    sync::aref::{
+        ARef,
+        AlwaysRefCounted, //
+    },
+    types::{
+        ForeignOwnable,
+        Opaque, //
+    },
 };
-use core::{marker::PhantomData, pin::Pin, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    pin::Pin,
+    ptr::NonNull, //
+};
 
 /// What [`JobOps::timed_out`] tells the shim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +63,13 @@ pub enum TimeoutStatus {
 /// for its own scheduler to become idle, nor for a fence of a job queued
 /// behind it (`wait_idle()`, [`Fence::wait_timeout`]): the job being called
 /// back is not freed until the callback returns.
+///
+/// # Implementing
+///
+/// Implement it with `#[vtable] impl JobOps for MyJob`. `#[vtable]` also
+/// gives the trait a `type OwnerModule: ModuleMetadata`, which the impl sets
+/// to the implementing crate's `LocalModule`: a driver's `module!` defines
+/// it (as do the kernel crate and its doctests).
 #[vtable]
 pub trait JobOps: Send + Sync + Sized + 'static {
     /// Puts the job on the hardware. Called once per job, in submission
@@ -67,7 +92,7 @@ pub trait JobOps: Send + Sync + Sized + 'static {
     /// Called only for a job whose [`JobOps::run`] returned a hardware
     /// fence. Without this callback the timer is re-armed.
     fn timed_out(&self) -> TimeoutStatus {
-        crate::build_error(VTABLE_DEFAULT_ERROR)
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Shutdown asks the driver to force-complete a job on the hardware: make
@@ -76,7 +101,7 @@ pub trait JobOps: Send + Sync + Sized + 'static {
     /// Called at most once per job. Without this callback jobs on the
     /// hardware run to completion.
     fn cancel(&self) {
-        crate::build_error(VTABLE_DEFAULT_ERROR)
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
 
@@ -231,8 +256,8 @@ impl<'a> SchedulerOptions<'a> {
 /// A scheduler with two priorities and one entity on each.
 ///
 /// ```
-/// use kernel::{c_str, drm_sched_shim::{Fence, Job, JobOps, Scheduler, SchedulerOptions}};
-/// use kernel::{macros::vtable, types::ARef};
+/// use kernel::drm_sched_shim::{Fence, Job, JobOps, Scheduler, SchedulerOptions};
+/// use kernel::sync::aref::ARef;
 ///
 /// struct Nop;
 ///
@@ -243,7 +268,7 @@ impl<'a> SchedulerOptions<'a> {
 ///     }
 /// }
 ///
-/// let opts = SchedulerOptions { num_priorities: 2, ..SchedulerOptions::new(c_str!("doc-s"), 4) };
+/// let opts = SchedulerOptions { num_priorities: 2, ..SchedulerOptions::new(c"doc-s", 4) };
 /// let sched = Scheduler::<Nop>::new(&opts)?;
 /// let high = sched.new_entity(0)?;
 /// let low = sched.new_entity(1)?;
@@ -366,8 +391,8 @@ impl<T: JobOps> Scheduler<T> {
 /// A killed entity takes no more jobs; the scheduler carries on.
 ///
 /// ```
-/// use kernel::{c_str, drm_sched_shim::{code, Fence, Job, JobOps, Scheduler, SchedulerOptions}};
-/// use kernel::{macros::vtable, types::ARef};
+/// use kernel::drm_sched_shim::{Fence, Job, JobOps, Scheduler, SchedulerOptions};
+/// use kernel::sync::aref::ARef;
 ///
 /// struct Nop;
 ///
@@ -378,12 +403,12 @@ impl<T: JobOps> Scheduler<T> {
 ///     }
 /// }
 ///
-/// let sched = Scheduler::<Nop>::new(&SchedulerOptions::new(c_str!("doc-e"), 1))?;
+/// let sched = Scheduler::<Nop>::new(&SchedulerOptions::new(c"doc-e", 1))?;
 /// let e1 = sched.new_entity(0)?;
 /// let e2 = sched.new_entity(0)?;
 /// let job = Job::new(&e1, 1, Nop)?.ready();
 /// e1.kill();
-/// assert_eq!(job.submit().err().map(|e| e.to_errno()), Some(code::eshutdown().to_errno()));
+/// assert_eq!(job.submit().err(), Some(ESHUTDOWN));
 /// let fence = Job::new(&e2, 1, Nop)?.ready().submit()?;
 /// e2.wait_idle(5000)?;
 /// fence.wait_timeout(5000)?;
@@ -474,8 +499,8 @@ impl<T: JobOps> Entity<T> {
 /// # Examples
 ///
 /// ```
-/// use kernel::{c_str, drm_sched_shim::{Fence, Job, JobOps, Queue, SchedulerOptions}};
-/// use kernel::{macros::vtable, types::ARef};
+/// use kernel::drm_sched_shim::{Fence, Job, JobOps, Queue, SchedulerOptions};
+/// use kernel::sync::aref::ARef;
 ///
 /// struct Nop;
 ///
@@ -486,7 +511,7 @@ impl<T: JobOps> Entity<T> {
 ///     }
 /// }
 ///
-/// let q = Queue::<Nop>::new(&SchedulerOptions::new(c_str!("doc-q"), 8))?;
+/// let q = Queue::<Nop>::new(&SchedulerOptions::new(c"doc-q", 8))?;
 /// let fence = Job::new(q.entity(), 1, Nop)?.ready().submit()?;
 /// q.wait_idle(5000)?;
 /// fence.wait_timeout(5000)?;
@@ -585,7 +610,10 @@ impl<T: JobOps> Queue<T> {
     /// # Context
     ///
     /// Process context; may sleep.
-    pub fn new_job(&self, credits: u32, data: impl PinInit<T, Error>) -> Result<Job<T>> {
+    pub fn new_job<E>(&self, credits: u32, data: impl PinInit<T, E>) -> Result<Job<T>>
+    where
+        Error: From<E>,
+    {
         Job::new(self.entity(), credits, data)
     }
 }
