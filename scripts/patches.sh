@@ -235,22 +235,29 @@ hardware (throughput, latency, teardown, cost per queue) and judges no
 figure.
 EOF
 
-# patch 3: Rust
+# patch 3: Rust, on 7.x only: the abstraction is written for 7.x's Rust
+# (README, "Kernels"), so a 6.x series has four patches.
 rust_files=()
-while read -r f dst; do
+norust=() # the Kconfig symbols of the Rust patch, where there is none
+if [ "${DSHIM_KERNEL%%.*}" -lt 7 ]; then
+	msg "no Rust patch for $DSHIM_KERNEL: the abstraction needs 7.x's Rust"
+	norust=(DRM_SCHED_SHIM_RUST_KUNIT_TEST)
+fi
+[ "${DSHIM_KERNEL%%.*}" -lt 7 ] || while read -r f dst; do
 	mkdir -p "$tree/$(dirname "$dst")"
 	cp "$top/$f" "$tree/$dst"
 	rust_files+=("$dst")
 done < <(rust_files_in_tree)
-kconfig_kbuild DRM_VGPU DRM_VGPU_KUNIT_TEST
-rust_files+=("$shim/Kconfig" "$shim/Kbuild")
-"$PYTHON" "$top/scripts/tree-edit.py" --only rust "$tree" >/dev/null
-maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}"
-edited=()
-for f in rust/bindings/bindings_helper.h rust/kernel/lib.rs rust/helpers/helpers.c; do
-	"${G[@]}" diff --quiet -- "$f" 2>/dev/null || edited+=("$f")
-done
-commit "${rust_files[@]}" "${edited[@]}" MAINTAINERS <<'EOF'
+if [ "${#rust_files[@]}" -gt 0 ]; then
+	kconfig_kbuild DRM_VGPU DRM_VGPU_KUNIT_TEST
+	rust_files+=("$shim/Kconfig" "$shim/Kbuild")
+	"$PYTHON" "$top/scripts/tree-edit.py" --only rust "$tree" >/dev/null
+	maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}"
+	edited=()
+	for f in rust/bindings/bindings_helper.h rust/kernel/lib.rs rust/helpers/helpers.c; do
+		"${G[@]}" diff --quiet -- "$f" 2>/dev/null || edited+=("$f")
+	done
+	commit "${rust_files[@]}" "${edited[@]}" MAINTAINERS <<'EOF'
 rust: drm: add an abstraction over the DRM scheduler shim
 
 Give Rust GPU drivers the scheduler shim through bindgen and a kernel
@@ -259,6 +266,7 @@ KUnit cases under KASAN and lockdep. Teardown needs no rule the types do
 not carry: every handle is counted, and dropping any of them in any
 order, from any context, is what the C side already makes safe.
 EOF
+fi
 
 # patch 4: documentation
 cp "$top/Documentation/gpu/drm-sched-shim.rst" "$tree/Documentation/gpu/"
@@ -286,7 +294,7 @@ mkdir -p "$tree/$shim/samples" "$tree/include/uapi/drm"
 cp -r "$top/samples/vgpu" "$tree/$shim/samples/"
 cp "$top/include/uapi/drm/vgpu_drm.h" "$tree/include/uapi/drm/"
 cp "$top/kunit/e2e.kunitconfig" "$tree/$shim/kunit/"
-kconfig_kbuild
+kconfig_kbuild "${norust[@]}"
 maintainers_entry "$shim/" include/drm/drm_sched_shim.h "${rust_files[@]}" \
 	Documentation/gpu/drm-sched-shim.rst include/uapi/drm/vgpu_drm.h
 commit "$shim" include/uapi/drm/vgpu_drm.h MAINTAINERS <<'EOF'
@@ -310,10 +318,25 @@ EOF
 rm -rf "$out"
 mkdir -p "$out"
 "${G[@]}" format-patch -q --cover-letter --thread -o "$out" base..dshim-series
-"$PYTHON" - "$out"/0000-cover-letter.patch <<'EOF'
-import sys
-p = sys.argv[1]
+"$PYTHON" - "$out"/0000-cover-letter.patch "$DSHIM_KERNEL" "${#rust_files[@]}" <<'EOF'
+import sys, textwrap
+p, kernel, rust = sys.argv[1], sys.argv[2], sys.argv[3] != '0'
 s = open(p).read()
+patches = ['the library', 'its KUnit suites (a 135-cell teardown matrix '
+           'and a torture test among them, all clean under KASAN, lockdep '
+           'and debug objects)']
+if rust:
+    patches.append('the Rust abstraction')
+patches += ['the documentation', 'a virtual GPU sample driver on the shim '
+            'for end-to-end tests']
+listed = ', '.join(f'patch {i} {w}' for i, w in enumerate(patches, 1))
+listed = listed[0].upper() + listed[1:]
+based = f"Based on Debian's linux-source-{kernel}"
+if not rust:
+    based += ("; drm_sched_init_args and the client id of "
+              "drm_sched_job_init() are the only 6.15 interfaces it needs, "
+              "and the Rust abstraction, written for 7.x's Rust, is left "
+              "out")
 s = s.replace('*** SUBJECT HERE ***',
               'drm/sched-shim: an ownership-explicit wrapper around drm_sched')
 s = s.replace('*** BLURB HERE ***', '''\
@@ -326,13 +349,7 @@ heavy state. This series adds a thin library that turns them into
 reference counts: any handle may be dropped in any order from any
 context, and exported fences never reference the scheduler.
 
-Patch 1 is the library, patch 2 its KUnit suites (a 135-cell teardown
-matrix and a torture test among them, all clean under KASAN, lockdep and
-debug objects), patch 3 the Rust abstraction, patch 4 the documentation,
-patch 5 a virtual GPU sample driver on the shim for end-to-end tests.
-
-Based on Debian's linux-source-6.12; drm_sched_init_args and the client
-id of drm_sched_job_init() are the only 6.15 interfaces it needs.''')
+''' + textwrap.fill(listed + '.', 72) + '\n\n' + textwrap.fill(based + '.', 72))
 open(p, 'w').write(s)
 EOF
 msg "series: $(find "$out" -name '*.patch' | wc -l) files in $out"
