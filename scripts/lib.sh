@@ -15,15 +15,15 @@
 DSHIM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 DSHIM_CACHE=${DSHIM_CACHE:-${HOME:-/root}/.cache/drm-sched-shim}
 # shellcheck disable=SC2034
-DSHIM_BINDGEN_VERSION=0.69.5
+DSHIM_BINDGEN_VERSION=0.71.1
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 DSHIM_PROG=${DSHIM_PROG:-$(basename "$0" .sh)}
 
 # Debian packages the build needs: name, then what it is for.
 DSHIM_PACKAGES=(
 	linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
-	python3 rustc-web rust-web-src rust-web-clippy rustfmt-web libclang-dev
-	clang lld sparse shellcheck python3-docutils python3-sphinx qemu-system-x86
+	python3 rustc-web rust-web-src rust-web-clippy rustfmt-web
+	clang-19 lld-19 llvm-19 libclang-19-dev sparse shellcheck python3-docutils python3-sphinx qemu-system-x86
 )
 
 msg() { printf '%s: %s\n' "$DSHIM_PROG" "$*"; }
@@ -207,15 +207,13 @@ version_ge() {
 	[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
 }
 
-# bindgen_ok PATH: usable for the kernel's Rust build (>= 0.65.1, not 0.66.x).
+# bindgen_ok PATH: usable for 7.x's Rust build (>= 0.71.1, 7.3's
+# scripts/min-tool-version.sh).
 bindgen_ok() {
 	local v
 	[ -x "$1" ] || return 1
 	v=$(version_of "$1" --version)
-	[ -n "$v" ] || return 1
-	version_ge "$v" 0.65.1 || return 1
-	case $v in 0.66|0.66.*) return 1 ;; esac
-	return 0
+	[ -n "$v" ] && version_ge "$v" 0.71.1
 }
 
 # Print the bindgen to use, or nothing: the one setup installed into the

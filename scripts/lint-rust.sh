@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # rustfmt and clippy for the project's Rust code, in the Rust pass's build
-# dir ($DSHIM_CACHE/6.12/build-rust: run `make check PASS=rust` once first).
+# dir ($DSHIM_CACHE/7.3/build-rust: run `make check PASS=rust` once first).
 #
 #   1. the kernel's `make rustfmtcheck` over the tree, then the same check
 #      (rustfmt --check, the kernel's .rustfmt.toml) on the project's own

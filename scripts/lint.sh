@@ -152,7 +152,7 @@ mapfile -t kernels < <(dshim_kernels)
 for k in "${kernels[@]}"; do
 	dshim_use_kernel "$k"
 	tree=$(dshim_tree)
-	if wanted sparse-w1 || { wanted rust && [ "$k" = "${kernels[0]}" ]; } ||
+	if wanted sparse-w1 || { wanted rust && [ "${k%%.*}" -ge 7 ]; } ||
 		{ [ "$k" = "${kernels[0]}" ] && [ ! -x "$tree/scripts/checkpatch.pl" ]; }; then
 		lock_cache
 		"$top/scripts/prepare-tree.sh"
@@ -170,10 +170,9 @@ for k in "${kernels[@]}"; do
 		label+=" (W=1 only: sparse $(version_of sparse --version) cannot check $k)"
 	STAGE_KERNEL=$label stage sparse-w1 run_sparse_w1 "$(dshim_tree)"
 done
-# in the Rust pass's build, which 6.x kernels have (the crate does not
-# build on 7.x yet)
+# in the Rust pass's build, which only 7.x kernels have
 for k in "${kernels[@]}"; do
-	[ "${k%%.*}" -lt 7 ] || continue
+	[ "${k%%.*}" -ge 7 ] || continue
 	dshim_use_kernel "$k"
 	stage rust run_rust
 	break

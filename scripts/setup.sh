@@ -163,7 +163,7 @@ done
 
 # --- sanity ----------------------------------------------------------------
 
-for tool in gcc make flex bison bc clang ld.lld /usr/bin/rustc /usr/bin/rustdoc; do
+for tool in gcc make flex bison bc clang-19 ld.lld-19 /usr/bin/rustc /usr/bin/rustdoc; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool not found after installing packages"
 done
 [ -d /usr/lib/rustlib/src/rust/library ] ||
