@@ -36,7 +36,7 @@ help:
 	@echo '             KASAN, lockdep, debug objects), the e2e pass (uapi'
 	@echo '             bad input, 25 s of the kill loop), the amx pass (the'
 	@echo '             e2e test on this host made to look like an Intel AMX'
-	@echo '             one), the Rust pass (LLVM, Rust doctests), and on an'
+	@echo '             one), the Rust pass (7.3: LLVM, Rust doctests), and on an'
 	@echo '             x86-64 guest with 4 vCPUs under QEMU the smp pass'
 	@echo '             (suites, torture, kill loop) and the kcsan pass;'
 	@echo '             ends with "N passed, M failed"'
