@@ -65,6 +65,7 @@ static void dshim_job_release_payload(struct dshim_job *job)
 {
 	struct dshim_entity *entity = job->entity;
 	struct dshim_sched *sched = entity->sched;
+	struct dshim_cb_frame frame;
 	struct dma_fence *dep;
 	unsigned long index;
 	bool entity_idle;
@@ -74,7 +75,9 @@ static void dshim_job_release_payload(struct dshim_job *job)
 		xa_for_each(&job->base.dependencies, index, dep)
 			dshim_dep_cancel(dep);
 	drm_sched_job_cleanup(&job->base);
+	dshim_callback_enter(&frame);
 	sched->ops->free(job);
+	dshim_callback_exit(&frame);
 	set_bit(DSHIM_JOB_FREED, &job->flags);
 
 	/* the job's memory reference keeps both alive across the wake-up */
@@ -439,12 +442,15 @@ bool dshim_job_claim_cancel(struct dshim_job *job)
  */
 void dshim_job_cancel_claimed(struct dshim_job *job)
 {
+	struct dshim_cb_frame frame;
 	bool cookie;
 
 	if (!dma_fence_is_signaled(&job->base.s_fence->finished)) {
 		/* the driver signals the hardware fence: no allocation */
 		cookie = dma_fence_begin_signalling();
+		dshim_callback_enter(&frame);
 		job->entity->sched->ops->cancel(job);
+		dshim_callback_exit(&frame);
 		dma_fence_end_signalling(cookie);
 	}
 	clear_and_wake_up_bit(DSHIM_JOB_IN_CANCEL, &job->flags);
@@ -521,6 +527,7 @@ struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_entity *entity = job->entity;
 	struct dshim_sched *sched = entity->sched;
+	struct dshim_cb_frame frame;
 	struct dma_fence *hw_fence;
 	bool cancel, cookie;
 	int error;
@@ -532,7 +539,9 @@ struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 		return ERR_PTR(error);
 
 	cookie = dma_fence_begin_signalling();
+	dshim_callback_enter(&frame);
 	hw_fence = sched->ops->run(job);
+	dshim_callback_exit(&frame);
 	dma_fence_end_signalling(cookie);
 	if (IS_ERR_OR_NULL(hw_fence))
 		return hw_fence;
@@ -557,6 +566,7 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_sched *sched = job->entity->sched;
 	enum dshim_timeout_status status = DSHIM_TIMEOUT_CONTINUE;
+	struct dshim_cb_frame frame;
 	enum drm_gpu_sched_stat ret;
 	bool on_hw, cookie;
 
@@ -581,7 +591,9 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 	if (on_hw && sched->ops->timedout) {
 		/* the driver signals the hardware fence: no allocation */
 		cookie = dma_fence_begin_signalling();
+		dshim_callback_enter(&frame);
 		status = sched->ops->timedout(job);
+		dshim_callback_exit(&frame);
 		dma_fence_end_signalling(cookie);
 	}
 

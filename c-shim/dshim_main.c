@@ -149,13 +149,18 @@ EXPORT_SYMBOL_GPL(dshim_stats_read);
  * &dshim_sched_ops nor uses its workqueues, so the driver's module may go.
  * Fences the driver handed out need nothing of the driver.
  *
- * Context: Process context; sleeps. Not from a shim callback.
+ * Context: Process context; sleeps. Not from a shim callback: it would
+ * wait for the work item it runs in, so there it returns -EDEADLK at once
+ * and flushes nothing.
+ * Return: 0, or -EDEADLK from a shim callback.
  */
-void dshim_flush(void)
+int dshim_flush(void)
 {
 	int hop;
 
 	might_sleep();
+	if (dshim_in_callback())
+		return -EDEADLK;
 	/*
 	 * Job release, entity kill and scheduler shutdown work, then the
 	 * entity's and the scheduler's RCU-delayed frees: each hop is an
@@ -166,6 +171,7 @@ void dshim_flush(void)
 		flush_workqueue(dshim_submit_wq);
 		flush_workqueue(dshim_free_wq);
 	}
+	return 0;
 }
 EXPORT_SYMBOL_GPL(dshim_flush);
 

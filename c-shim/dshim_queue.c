@@ -128,8 +128,10 @@ EXPORT_SYMBOL_GPL(dshim_queue_kill);
  * @queue: the queue
  * @timeout_ms: how long to wait at most; 0 only tests
  *
- * Context: Process context; sleeps. Not from a shim callback.
- * Return: 0 when idle, -ETIMEDOUT, -EINVAL for a bad handle.
+ * Context: Process context; sleeps. Not from a shim callback (there it
+ * returns -EDEADLK at once, see dshim_sched_wait_idle()).
+ * Return: 0 when idle, -ETIMEDOUT, -EDEADLK from a callback, -EINVAL for a
+ * bad handle.
  */
 int dshim_queue_wait_idle(struct dshim_queue *queue, unsigned int timeout_ms)
 {

@@ -399,9 +399,11 @@ EXPORT_SYMBOL_GPL(dshim_sched_shutdown);
  * &dshim_sched_ops.free callback. Does not shut the scheduler down; jobs
  * submitted meanwhile are waited for too.
  *
- * Context: Process context; sleeps. Must not be called from a shim
- * callback: the job being called back is not freed until it returns.
- * Return: 0 when idle, -ETIMEDOUT, -EINVAL for a bad handle.
+ * Context: Process context; sleeps. Not from a shim callback: the job
+ * being called back is not freed until it returns, so there it returns
+ * -EDEADLK at once.
+ * Return: 0 when idle, -ETIMEDOUT, -EDEADLK from a callback, -EINVAL for a
+ * bad handle.
  */
 int dshim_sched_wait_idle(struct dshim_sched *sched, unsigned int timeout_ms)
 {
@@ -419,6 +421,9 @@ EXPORT_SYMBOL_GPL(dshim_sched_wait_idle);
 int dshim_sched_wait_for_jobs(struct dshim_sched *sched, atomic_t *num_jobs,
 			      unsigned int timeout_ms)
 {
+	/* a job being called back is not freed before the callback returns */
+	if (dshim_in_callback())
+		return -EDEADLK;
 	if (!wait_event_timeout(sched->idle_wq, !atomic_read(num_jobs),
 				msecs_to_jiffies(timeout_ms)))
 		return -ETIMEDOUT;

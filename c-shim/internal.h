@@ -67,6 +67,25 @@ extern struct dshim_counters dshim_counters;
 bool dshim_fail_alloc(void);
 int dshim_stats_show(struct seq_file *m, void *unused);
 
+/* dshim_callback.c */
+
+/**
+ * struct dshim_cb_frame - a task inside a driver callback
+ * @node: in its bucket of the callback table, under the bucket's lock
+ * @task: the task that entered the frame
+ *
+ * On the stack of the shim function that calls the driver, between
+ * dshim_callback_enter() and dshim_callback_exit().
+ */
+struct dshim_cb_frame {
+	struct hlist_node node;
+	struct task_struct *task;
+};
+
+void dshim_callback_enter(struct dshim_cb_frame *frame);
+void dshim_callback_exit(struct dshim_cb_frame *frame);
+bool dshim_in_callback(void);
+
 /**
  * DSHIM_MISUSE() - report a driver bug once per call site, count every one
  * @cond: the misuse to test for

@@ -60,6 +60,12 @@ void mock_park_queue(struct mock_ctx *ctx, struct dshim_queue *queue)
 	mock_park(ctx, mock_put_queue, queue);
 }
 
+/* Have the mock call @fn(@arg) once, at &mock_ctx.drop_in. */
+void mock_park_call(struct mock_ctx *ctx, void (*fn)(void *arg), void *arg)
+{
+	mock_park(ctx, fn, arg);
+}
+
 /* Whether references wait to be dropped. */
 bool mock_parked(struct mock_ctx *ctx)
 {

@@ -607,6 +607,96 @@ static void dshim_get_after_last_put(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, 1));
 }
 
+/* What the waits return inside a driver callback. */
+struct wait_probe {
+	struct dshim_queue *queue;	/* the test's reference */
+	int flush;
+	int queue_idle;
+	int sched_idle;
+	int entity_idle;
+	bool called;
+};
+
+static void wait_probe_call(void *arg)
+{
+	struct wait_probe *p = arg;
+
+	/* each would wait for this callback's own job, or its own work */
+	p->flush = dshim_flush();
+	p->queue_idle = dshim_queue_wait_idle(p->queue, 2000);
+	p->sched_idle = dshim_sched_wait_idle(dshim_queue_sched(p->queue),
+					      2000);
+	p->entity_idle = dshim_entity_wait_idle(dshim_queue_entity(p->queue),
+						2000);
+	/* the test reads the results once the job's fence signalled */
+	smp_store_release(&p->called, true);
+}
+
+struct wait_case {
+	const char *what;
+	enum mock_where where;
+	u32 duration_us;
+	u32 timeout_ms;
+};
+
+static const struct wait_case wait_cases[] = {
+	{ "in run", MOCK_IN_RUN, 0, 0 },
+	{ "in timedout", MOCK_IN_TIMEDOUT, MOCK_HANG, 10 },
+	{ "in cancel", MOCK_IN_CANCEL, MOCK_HANG, 0 },
+	{ "in free", MOCK_IN_FREE, 0, 0 },
+};
+
+static void wait_case_to_desc(const struct wait_case *c, char *desc)
+{
+	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(wait, wait_cases, wait_case_to_desc);
+
+/*
+ * dshim_flush() and every *_wait_idle() inside a driver callback return
+ * -EDEADLK at once. Before, flush waited for the work item it ran in
+ * (run, free: a deadlock) and the waits for the job being called back
+ * (each timed out). A safe Rust driver can make these calls through a
+ * queue handle in its job data, so they must be an error, not a hang.
+ */
+static void dshim_sched_wait_in_callback(struct kunit *test)
+{
+	const struct wait_case *c = test->param_value;
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "wait-in-cb");
+	struct wait_probe p = {};
+	struct dma_fence *fence;
+
+	desc.timeout_ms = c->timeout_ms;
+	ctx->timeout_error = -ETIMEDOUT;
+	ctx->drop_in = c->where;
+	p.queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(p.queue));
+	mock_park_call(ctx, wait_probe_call, &p);
+	fence = mock_submit(test, ctx, dshim_queue_entity(p.queue),
+			    c->duration_us);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	if (c->where == MOCK_IN_CANCEL) {
+		KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
+		dshim_queue_kill(p.queue);	/* cancel calls the probe */
+	}
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, 1));
+	/* free calls the probe after the fence signalled */
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(p.queue, 5000), 0);
+	/* pairs with the release in wait_probe_call(): the results are in */
+	KUNIT_ASSERT_TRUE(test, smp_load_acquire(&p.called));
+	KUNIT_EXPECT_EQ(test, p.flush, -EDEADLK);
+	KUNIT_EXPECT_EQ(test, p.queue_idle, -EDEADLK);
+	KUNIT_EXPECT_EQ(test, p.sched_idle, -EDEADLK);
+	KUNIT_EXPECT_EQ(test, p.entity_idle, -EDEADLK);
+	/* outside a callback, the same calls wait as ever */
+	KUNIT_EXPECT_EQ(test, dshim_flush(), 0);
+	dshim_queue_put(p.queue);
+	dma_fence_put(fence);
+}
+
 static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_sched_create_put),
 	KUNIT_CASE_PARAM(dshim_sched_bad_desc, bad_desc_gen_params),
@@ -624,6 +714,7 @@ static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_sched_pins_owner),
 	KUNIT_CASE(dshim_sched_going_module_waits),
 	KUNIT_CASE(dshim_sched_wait_idle_timeout),
+	KUNIT_CASE_PARAM(dshim_sched_wait_in_callback, wait_gen_params),
 	KUNIT_CASE(dshim_get_after_last_put),
 	{}
 };

@@ -155,6 +155,7 @@ bool mock_hw_advance_timer(struct mock_ctx *ctx, u32 delay_us);
 void mock_park_sched(struct mock_ctx *ctx, struct dshim_sched *sched);
 void mock_park_entity(struct mock_ctx *ctx, struct dshim_entity *entity);
 void mock_park_queue(struct mock_ctx *ctx, struct dshim_queue *queue);
+void mock_park_call(struct mock_ctx *ctx, void (*fn)(void *arg), void *arg);
 bool mock_parked(struct mock_ctx *ctx);
 void mock_drop_refs(struct mock_ctx *ctx);
 

@@ -131,7 +131,7 @@ struct dshim_stats {
 };
 
 void dshim_stats_read(struct dshim_stats *out);
-void dshim_flush(void);
+int dshim_flush(void);
 
 /* Scheduler: one drm_gpu_scheduler, N entities. */
 struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc);
