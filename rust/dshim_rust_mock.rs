@@ -117,6 +117,10 @@ struct Counts {
     ran: usize,
     cancelled: usize,
     timed_out: usize,
+    /// Waits for the shim from a callback or a drop that were refused
+    /// (`EDEADLK`), and that were not.
+    waits_refused: usize,
+    waits_other: usize,
 }
 
 struct State {
@@ -213,7 +217,7 @@ impl Mock {
     /// once each: nothing more was dropped than created.
     fn wait_all_dropped(&self) -> Result {
         self.wait_for(|c, _| c.dropped >= c.created)?;
-        dshim::flush();
+        dshim::flush()?;
         let c = self.counts();
         check_eq!(c.dropped, c.created);
         Ok(())
@@ -247,6 +251,51 @@ impl Drop for PlainJob {
 #[vtable]
 impl JobOps for PlainJob {
     fn run(&self) -> Result<Option<ARef<Fence>>> {
+        Ok(Some(self.mock.submit_hw(&self.hw_slot)?.fence()))
+    }
+}
+
+/// A job that waits for the shim where it must not: from `run` and from
+/// its drop, through the queue reference it holds.
+struct WaitingJob {
+    mock: Arc<Mock>,
+    queue: ARef<Queue<WaitingJob>>,
+    hw_slot: HwFenceSlot,
+}
+
+impl WaitingJob {
+    fn new(mock: &Arc<Mock>, queue: &Queue<WaitingJob>) -> Result<Self> {
+        let hw_slot = HwFenceSlot::new()?;
+        mock.count(|c| c.created += 1);
+        Ok(Self {
+            mock: mock.clone(),
+            queue: queue.into(),
+            hw_slot,
+        })
+    }
+
+    /// Each wait would wait for this very job, or the work it runs in.
+    fn wait_for_the_shim(&self) {
+        for result in [self.queue.wait_idle(WAIT_MS), dshim::flush()] {
+            self.mock.count(|c| match result {
+                Err(e) if e == EDEADLK => c.waits_refused += 1,
+                _ => c.waits_other += 1,
+            });
+        }
+    }
+}
+
+impl Drop for WaitingJob {
+    fn drop(&mut self) {
+        self.wait_for_the_shim();
+        self.mock.count(|c| c.dropped += 1);
+    }
+}
+
+#[vtable]
+impl JobOps for WaitingJob {
+    fn run(&self) -> Result<Option<ARef<Fence>>> {
+        self.wait_for_the_shim();
         Ok(Some(self.mock.submit_hw(&self.hw_slot)?.fence()))
     }
 }
@@ -408,7 +457,7 @@ mod scenarios {
         mock.wait_for(|_, on_ring| on_ring == 4)?;
 
         drop(queue);
-        dshim::flush();
+        dshim::flush()?;
         // Nothing was cancelled or freed: the jobs are still on the hardware,
         // and the scheduler's memory with them.
         check!(fences.iter().all(|f| !f.is_signaled()));
@@ -443,7 +492,7 @@ mod scenarios {
         mock.wait_all_dropped()?;
         drop(queue);
         drop(mock);
-        dshim::flush();
+        dshim::flush()?;
 
         let s = dshim::stats();
         check_eq!(live(&s), live(&base));
@@ -456,7 +505,7 @@ mod scenarios {
         }
 
         drop(fences);
-        dshim::flush();
+        dshim::flush()?;
         check_eq!(dshim::stats(), base);
         Ok(())
     }
@@ -533,7 +582,7 @@ mod scenarios {
         let c = mock.counts();
         check_eq!((c.created, c.ran, c.cancelled), (7, 2, 2));
         drop(queue);
-        dshim::flush();
+        dshim::flush()?;
         check_eq!(live(&dshim::stats()), live(&base));
         Ok(())
     }
@@ -578,7 +627,7 @@ mod scenarios {
         check_eq!((c.created, c.ran, c.cancelled), (5, 2, 2));
         drop(high);
         drop(low);
-        dshim::flush();
+        dshim::flush()?;
         check_eq!(live(&dshim::stats()), live(&base));
         Ok(())
     }
@@ -609,7 +658,35 @@ mod scenarios {
         queue.wait_idle(WAIT_MS)?;
         mock.wait_all_dropped()?;
         drop(queue);
-        dshim::flush();
+        dshim::flush()?;
+        check_eq!(live(&dshim::stats()), live(&base));
+        Ok(())
+    }
+
+    /// Waiting for the shim inside a callback, or inside the drop of a job's
+    /// data, is refused with `EDEADLK` at once: it would wait for the job
+    /// being called back, or for the work item it runs in.
+    #[test]
+    fn waits_in_callbacks() -> Result {
+        let base = dshim::stats();
+        let mock = Mock::new()?;
+        let queue = Queue::<WaitingJob>::new(&SchedulerOptions::new(c"rust-q-wait", 4))?;
+        let fence = queue
+            .new_job(1, WaitingJob::new(&mock, &queue)?)?
+            .ready()
+            .submit()?;
+        mock.wait_for(|c, on_ring| c.ran == 1 && on_ring == 1)?;
+        check_eq!(mock.complete_all(Ok(())), 1);
+        check_eq!(fence_errno(&fence)?, 0);
+        queue.wait_idle(WAIT_MS)?;
+        mock.wait_all_dropped()?;
+        // two waits in `run`, two in the drop
+        let c = mock.counts();
+        check_eq!((c.waits_refused, c.waits_other), (4, 0));
+        // outside, the same waits wait
+        queue.wait_idle(WAIT_MS)?;
+        drop(queue);
+        dshim::flush()?;
         check_eq!(live(&dshim::stats()), live(&base));
         Ok(())
     }
@@ -647,7 +724,7 @@ mod scenarios {
         check_eq!((c.created, c.ran), (4, 1));
         check_eq!(mock.on_ring(), 0);
         drop(queue);
-        dshim::flush();
+        dshim::flush()?;
         check_eq!(live(&dshim::stats()), live(&base));
         Ok(())
     }

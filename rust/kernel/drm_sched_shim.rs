@@ -85,11 +85,17 @@
 //! // fence outlives everything.
 //! out_fence.wait_timeout(5000)?;
 //! assert_eq!(out_fence.result(), Some(Err(ECANCELED)));
-//! dshim::flush();
+//! dshim::flush()?;
 //! # Ok::<(), Error>(())
 //! ```
 
-use crate::bindings;
+use crate::{
+    bindings,
+    error::{
+        to_result,
+        Result, //
+    },
+};
 
 mod fence;
 mod job;
@@ -221,10 +227,15 @@ pub fn stats() -> Stats {
 /// its `wait_idle()` calls returned; tests call it before checking
 /// [`stats`].
 ///
+/// Returns `Err(EDEADLK)`, at once and having flushed nothing, when called
+/// from a [`JobOps`] callback or from the drop of a job's data: there it
+/// would wait for the work item it runs in.
+///
 /// # Context
 ///
-/// Process context; sleeps. Never from a [`JobOps`] callback.
-pub fn flush() {
-    // SAFETY: Always safe to call from process context.
-    unsafe { bindings::dshim_flush() };
+/// Process context; sleeps.
+pub fn flush() -> Result {
+    // SAFETY: Always safe to call from process context; from a shim
+    // callback it returns `-EDEADLK` without waiting.
+    to_result(unsafe { bindings::dshim_flush() })
 }

@@ -133,9 +133,39 @@ impl<T: JobOps> Job<T, Created> {
     /// The data is dropped exactly once by the shim once the job exists;
     /// if creation fails it is dropped here.
     ///
+    /// `credits` may come straight from a submit ioctl: out of range, it is
+    /// `EINVAL`, never a warning.
+    ///
     /// # Context
     ///
     /// Process context; may sleep.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::drm_sched_shim::{self as dshim, Fence, Job, JobOps, Queue, SchedulerOptions};
+    /// use kernel::sync::aref::ARef;
+    ///
+    /// struct Nop;
+    ///
+    /// #[vtable]
+    /// impl JobOps for Nop {
+    ///     fn run(&self) -> Result<Option<ARef<Fence>>> {
+    ///         Ok(None)
+    ///     }
+    /// }
+    ///
+    /// let q = Queue::<Nop>::new(&SchedulerOptions::new(c"doc-credits", 4))?;
+    /// let bugs = dshim::stats().driver_bugs;
+    /// for credits in [0, 5, u32::MAX] {
+    ///     assert_eq!(Job::new(q.entity(), credits, Nop).err(), Some(EINVAL));
+    /// }
+    /// assert_eq!(dshim::stats().driver_bugs, bugs); // not a driver bug
+    /// let fence = Job::new(q.entity(), 4, Nop)?.ready().submit()?;
+    /// fence.wait_timeout(5000)?;
+    /// assert!(fence.result().unwrap().is_ok());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn new<E>(entity: &Entity<T>, credits: u32, data: impl PinInit<T, E>) -> Result<Self>
     where
         Error: From<E>,

@@ -15,6 +15,7 @@ use crate::{
         to_result,
         VTABLE_DEFAULT_ERROR, //
     },
+    module::this_module,
     prelude::*,
     sync::aref::{
         ARef,
@@ -59,10 +60,12 @@ pub enum TimeoutStatus {
 /// No callback is called with a shim lock held. [`JobOps::run`] and the
 /// drop of the data run on a workqueue; [`JobOps::timed_out`] on the
 /// timeout workqueue; [`JobOps::cancel`] on the shim's worker, possibly
-/// concurrently with `timed_out` (hence `Sync`). A callback must not wait
-/// for its own scheduler to become idle, nor for a fence of a job queued
-/// behind it (`wait_idle()`, [`Fence::wait_timeout`]): the job being called
-/// back is not freed until the callback returns.
+/// concurrently with `timed_out` (hence `Sync`). A callback, and the drop
+/// of the data, cannot wait for the shim: `wait_idle()` and
+/// [`flush()`](super::flush) return `EDEADLK` there, since the job being
+/// called back is not freed until the callback returns. Nor may `run`,
+/// `timed_out` or `cancel` wait for a fence ([`Fence::wait_timeout`]): they
+/// are fence signalling paths.
 ///
 /// # Implementing
 ///
@@ -219,12 +222,16 @@ impl<'a> SchedulerOptions<'a> {
     fn desc<T: JobOps>(&self) -> bindings::dshim_sched_desc {
         bindings::dshim_sched_desc {
             // A promoted constant, instantiated in the crate that uses `T`
-            // (the driver's): it lives in the kernel image, or in the
-            // driver's module, which the shim pins for as long as any
-            // scheduler may call it: with no owner given, the shim takes the
-            // module the ops table lies in.
+            // (the driver's): it lies in the driver's module, or in the
+            // kernel image for built-in code. The callbacks it points to,
+            // and `T`'s drop, are that crate's code too.
             ops: &OpsTable::<T>::OPS,
-            owner: core::ptr::null_mut(),
+            // `T`'s module (`#[vtable]` sets `OwnerModule` to the
+            // implementing crate's `LocalModule`; NULL when built in): the
+            // shim pins it while the scheduler has jobs, so the module
+            // cannot go while the shim may still call the table or drop a
+            // `T` (`dshim_sched_desc.owner`).
+            owner: this_module::<T::OwnerModule>().as_ptr(),
             priv_: core::ptr::null_mut(),
             name: self.name.as_char_ptr(),
             dev: core::ptr::null_mut(),
@@ -319,8 +326,9 @@ impl<T: JobOps> Scheduler<T> {
     /// Process context; may sleep.
     pub fn new(opts: &SchedulerOptions<'_>) -> Result<ARef<Self>> {
         let desc = opts.desc::<T>();
-        // SAFETY: `desc` is valid for the call (the shim copies it) and its
-        // ops are 'static.
+        // SAFETY: `desc` is valid for the call (the shim copies it); its ops
+        // table is a constant of `T`'s module, which `desc.owner` names, so
+        // the shim keeps it loaded for as long as it may use the table.
         let s = from_err_ptr(unsafe { bindings::dshim_sched_create(&desc) })?;
         // INVARIANT: the shim returned a live scheduler using
         // `OpsTable::<T>::OPS` and its first driver reference.
@@ -362,9 +370,13 @@ impl<T: JobOps> Scheduler<T> {
     /// Waits, for at most `timeout_ms`, until the data of every job created
     /// on the scheduler was dropped. Returns `Err(ETIMEDOUT)` on timeout.
     ///
+    /// From a [`JobOps`] callback, or from the drop of a job's data, it
+    /// returns `Err(EDEADLK)` at once: the job being called back is not
+    /// freed before the callback returns.
+    ///
     /// # Context
     ///
-    /// Process context; sleeps. Never from a [`JobOps`] callback.
+    /// Process context; sleeps.
     pub fn wait_idle(&self, timeout_ms: u32) -> Result {
         // SAFETY: By the type invariant the scheduler is live.
         to_result(unsafe { bindings::dshim_sched_wait_idle(self.as_raw(), timeout_ms) })
@@ -474,9 +486,13 @@ impl<T: JobOps> Entity<T> {
     /// Waits, for at most `timeout_ms`, until the data of every job of the
     /// entity was dropped. Returns `Err(ETIMEDOUT)` on timeout.
     ///
+    /// From a [`JobOps`] callback, or from the drop of a job's data, it
+    /// returns `Err(EDEADLK)` at once: the job being called back is not
+    /// freed before the callback returns.
+    ///
     /// # Context
     ///
-    /// Process context; sleeps. Never from a [`JobOps`] callback.
+    /// Process context; sleeps.
     pub fn wait_idle(&self, timeout_ms: u32) -> Result {
         // SAFETY: By the type invariant the entity is live.
         to_result(unsafe { bindings::dshim_entity_wait_idle(self.as_raw(), timeout_ms) })
@@ -552,8 +568,9 @@ impl<T: JobOps> Queue<T> {
     /// Process context; may sleep.
     pub fn new(opts: &SchedulerOptions<'_>) -> Result<ARef<Self>> {
         let desc = opts.desc::<T>();
-        // SAFETY: `desc` is valid for the call (the shim copies it) and its
-        // ops are 'static.
+        // SAFETY: `desc` is valid for the call (the shim copies it); its ops
+        // table is a constant of `T`'s module, which `desc.owner` names, so
+        // the shim keeps it loaded for as long as it may use the table.
         let q = from_err_ptr(unsafe { bindings::dshim_queue_create(&desc) })?;
         // INVARIANT: the shim returned a live queue whose scheduler uses
         // `OpsTable::<T>::OPS`, and its first reference.
@@ -597,9 +614,13 @@ impl<T: JobOps> Queue<T> {
     /// Waits, for at most `timeout_ms`, until the data of every job of the
     /// queue was dropped. Returns `Err(ETIMEDOUT)` on timeout.
     ///
+    /// From a [`JobOps`] callback, or from the drop of a job's data, it
+    /// returns `Err(EDEADLK)` at once: the job being called back is not
+    /// freed before the callback returns.
+    ///
     /// # Context
     ///
-    /// Process context; sleeps. Never from a [`JobOps`] callback.
+    /// Process context; sleeps.
     pub fn wait_idle(&self, timeout_ms: u32) -> Result {
         // SAFETY: By the type invariant the queue is live.
         to_result(unsafe { bindings::dshim_queue_wait_idle(self.as_raw(), timeout_ms) })
