@@ -23,7 +23,9 @@
 #     rust/helpers/helpers.c
 #
 # Symlinks, so editing a project file and re-running rebuilds only what
-# changed. The tree itself is never built in (builds use O=), so it stays
+# changed; scripts/overlay-mtimes.py makes that hold across clones (a
+# fresh clone rebuilds nothing it did not change, and an older clone's
+# content is never mistaken for built). The tree itself is never built in (builds use O=), so it stays
 # clean. Prints nothing but the tree's path on stdout with --print; with
 # --all, prepares the tree of every kernel of the run (KERNEL=).
 set -euo pipefail
@@ -175,6 +177,12 @@ overlay() {
 	link "$top/rust/kernel/drm_sched_shim" "$tree/rust/kernel/drm_sched_shim"
 	link "$top/rust/helpers/drm_sched_shim.c" "$tree/rust/helpers/drm_sched_shim.c"
 	"$(dshim_python)" "$top/scripts/tree-edit.py" "$tree"
+	# mtimes that say what changed since a tree last saw the files (one
+	# stamp file for all trees: a file has one mtime)
+	make_cache
+	"$(dshim_python)" "$top/scripts/overlay-mtimes.py" "$DSHIM_CACHE/overlay-mtimes" "$top" \
+		Kconfig Kbuild c-shim kunit rust samples include/drm/drm_sched_shim.h \
+		include/uapi/drm/vgpu_drm.h >/dev/null
 	for f in Kconfig Kbuild c-shim/Kbuild kunit/Kbuild rust/Kbuild samples/vgpu/Kbuild \
 		include/drm/drm_sched_shim.h include/uapi/drm/vgpu_drm.h \
 		rust/kernel/drm_sched_shim.rs rust/kernel/drm_sched_shim rust/helpers/drm_sched_shim.c; do
