@@ -60,6 +60,22 @@ void mock_park_queue(struct mock_ctx *ctx, struct dshim_queue *queue)
 	mock_park(ctx, mock_put_queue, queue);
 }
 
+/*
+ * A scheduler descriptor for a test of @c's place: the mock acts there
+ * (&mock_ctx.drop_in), and a hanging job's timeout, if any, fails it.
+ */
+struct dshim_sched_desc mock_where_desc(struct mock_ctx *ctx,
+					const struct mock_where_case *c,
+					const char *name)
+{
+	struct dshim_sched_desc desc = mock_desc(ctx, name);
+
+	desc.timeout_ms = c->timeout_ms;
+	ctx->timeout_error = -ETIMEDOUT;
+	ctx->drop_in = c->where;
+	return desc;
+}
+
 /* Have the mock call @fn(@arg) once, at &mock_ctx.drop_in. */
 void mock_park_call(struct mock_ctx *ctx, void (*fn)(void *arg), void *arg)
 {

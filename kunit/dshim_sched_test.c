@@ -632,26 +632,14 @@ static void wait_probe_call(void *arg)
 	smp_store_release(&p->called, true);
 }
 
-struct wait_case {
-	const char *what;
-	enum mock_where where;
-	u32 duration_us;
-	u32 timeout_ms;
-};
-
-static const struct wait_case wait_cases[] = {
+static const struct mock_where_case wait_cases[] = {
 	{ "in run", MOCK_IN_RUN, 0, 0 },
 	{ "in timedout", MOCK_IN_TIMEDOUT, MOCK_HANG, 10 },
 	{ "in cancel", MOCK_IN_CANCEL, MOCK_HANG, 0 },
 	{ "in free", MOCK_IN_FREE, 0, 0 },
 };
 
-static void wait_case_to_desc(const struct wait_case *c, char *desc)
-{
-	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(wait, wait_cases, wait_case_to_desc);
+KUNIT_ARRAY_PARAM(wait, wait_cases, mock_where_case_to_desc);
 
 /*
  * dshim_flush() and every *_wait_idle() inside a driver callback return
@@ -662,15 +650,12 @@ KUNIT_ARRAY_PARAM(wait, wait_cases, wait_case_to_desc);
  */
 static void dshim_sched_wait_in_callback(struct kunit *test)
 {
-	const struct wait_case *c = test->param_value;
+	const struct mock_where_case *c = test->param_value;
 	struct mock_ctx *ctx = test->priv;
-	struct dshim_sched_desc desc = mock_desc(ctx, "wait-in-cb");
+	struct dshim_sched_desc desc = mock_where_desc(ctx, c, "wait-in-cb");
 	struct wait_probe p = {};
 	struct dma_fence *fence;
 
-	desc.timeout_ms = c->timeout_ms;
-	ctx->timeout_error = -ETIMEDOUT;
-	ctx->drop_in = c->where;
 	p.queue = dshim_queue_create(&desc);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(p.queue));
 	mock_park_call(ctx, wait_probe_call, &p);

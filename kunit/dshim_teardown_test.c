@@ -90,14 +90,7 @@ static void dshim_teardown_kill_then_sched_put(struct kunit *test)
 	}
 }
 
-struct drop_case {
-	const char *what;
-	enum mock_where where;
-	u32 duration_us;
-	u32 timeout_ms;
-};
-
-static const struct drop_case drop_cases[] = {
+static const struct mock_where_case drop_cases[] = {
 	{ "in run", MOCK_IN_RUN, 0, 0 },
 	{ "in timedout", MOCK_IN_TIMEDOUT, MOCK_HANG, 10 },
 	{ "in cancel", MOCK_IN_CANCEL, MOCK_HANG, 0 },
@@ -106,12 +99,7 @@ static const struct drop_case drop_cases[] = {
 	{ "in softirq", MOCK_IN_SOFTIRQ, 200, 0 },
 };
 
-static void drop_case_to_desc(const struct drop_case *c, char *desc)
-{
-	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(drop, drop_cases, drop_case_to_desc);
+KUNIT_ARRAY_PARAM(drop, drop_cases, mock_where_case_to_desc);
 
 /*
  * Rule 4: the last reference of a queue dropped from inside a callback
@@ -120,15 +108,12 @@ KUNIT_ARRAY_PARAM(drop, drop_cases, drop_case_to_desc);
  */
 static void dshim_teardown_last_put_in_callback(struct kunit *test)
 {
-	const struct drop_case *c = test->param_value;
+	const struct mock_where_case *c = test->param_value;
 	struct mock_ctx *ctx = test->priv;
-	struct dshim_sched_desc desc = mock_desc(ctx, "drop");
+	struct dshim_sched_desc desc = mock_where_desc(ctx, c, "drop");
 	struct dshim_queue *queue;
 	struct dma_fence *fence;
 
-	desc.timeout_ms = c->timeout_ms;
-	ctx->timeout_error = -ETIMEDOUT;
-	ctx->drop_in = c->where;
 	queue = dshim_queue_create(&desc);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
 

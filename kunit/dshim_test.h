@@ -42,6 +42,27 @@ enum mock_where {
 };
 
 /**
+ * struct mock_where_case - a place the mock acts in, and how a test gets a
+ *	job there
+ * @what: the case's name
+ * @where: the place
+ * @duration_us: the job's duration (%MOCK_HANG: until cancel or timeout)
+ * @timeout_ms: the scheduler's job timeout (0: none)
+ */
+struct mock_where_case {
+	const char *what;
+	enum mock_where where;
+	u32 duration_us;
+	u32 timeout_ms;
+};
+
+static inline void mock_where_case_to_desc(const struct mock_where_case *c,
+					   char *desc)
+{
+	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+/**
  * struct mock_ctx - one mock device: counters, hardware timeline, hooks
  * @test: the running test
  * @hw_tl: timeline of the mock's hardware fences
@@ -128,6 +149,9 @@ extern const struct dshim_sched_ops mock_ops_no_cancel;
 struct mock_ctx *mock_ctx_create(struct kunit *test);
 void mock_ctx_fini(struct mock_ctx *ctx);
 struct dshim_sched_desc mock_desc(struct mock_ctx *ctx, const char *name);
+struct dshim_sched_desc mock_where_desc(struct mock_ctx *ctx,
+					const struct mock_where_case *c,
+					const char *name);
 struct dshim_entity *mock_sched_entity(struct kunit *test,
 				       const struct dshim_sched_desc *desc,
 				       struct dshim_sched **sched);
