@@ -14,6 +14,7 @@
 #include <drm/gpu_scheduler.h>
 #include <linux/dma-fence.h>
 #include <linux/hrtimer.h>
+#include <linux/slab.h>
 
 /*
  * The kernels the shim builds against are Debian's 6.12.117 and 7.3;
@@ -148,5 +149,14 @@ static inline int dshim_compat_job_init(struct drm_sched_job *job,
 	/* the shim has no drm_file: client id 0, as for kernel jobs */
 	return drm_sched_job_init(job, entity, credits, owner, 0);
 }
+
+/*
+ * 7.x's typed allocator (include/linux/slab.h), which 7.x's checkpatch
+ * asks for over kzalloc(sizeof(...)); 6.12 has none. Only the form the
+ * project uses: one object, the gfp flags given.
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, gfp)	kzalloc(sizeof(P), gfp)
+#endif
 
 #endif /* _DSHIM_COMPAT_H_ */

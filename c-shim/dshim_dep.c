@@ -124,7 +124,7 @@ struct dma_fence *dshim_dep_create(struct dshim_entity *entity,
 	unsigned long flags;
 	bool cancelled;
 
-	dep = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*dep), GFP_KERNEL);
+	dep = dshim_fail_alloc() ? NULL : kzalloc_obj(*dep, GFP_KERNEL);
 	if (!dep) {
 		dma_fence_put(fence);
 		return ERR_PTR(-ENOMEM);

@@ -144,7 +144,7 @@ struct dshim_entity *dshim_entity_create(struct dshim_sched *sched,
 		return ERR_PTR(-ESHUTDOWN);
 
 	entity = dshim_fail_alloc() ? NULL :
-		 kzalloc(sizeof(*entity), GFP_KERNEL);
+		 kzalloc_obj(*entity, GFP_KERNEL);
 	if (!entity)
 		return ERR_PTR(-ENOMEM);
 

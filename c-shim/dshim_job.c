@@ -133,7 +133,7 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 	if (dshim_entity_is_closed(entity))
 		return ERR_PTR(-ESHUTDOWN);
 
-	job = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*job), GFP_KERNEL);
+	job = dshim_fail_alloc() ? NULL : kzalloc_obj(*job, GFP_KERNEL);
 	if (!job)
 		return ERR_PTR(-ENOMEM);
 

@@ -37,7 +37,7 @@ struct dshim_queue *dshim_queue_create(const struct dshim_sched_desc *desc)
 	int ret;
 
 	might_sleep();
-	queue = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*queue), GFP_KERNEL);
+	queue = dshim_fail_alloc() ? NULL : kzalloc_obj(*queue, GFP_KERNEL);
 	if (!queue)
 		return ERR_PTR(-ENOMEM);
 

@@ -271,7 +271,7 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 	if (!dshim_free_wq)
 		return ERR_PTR(-ENODEV);
 
-	sched = dshim_fail_alloc() ? NULL : kzalloc(sizeof(*sched), GFP_KERNEL);
+	sched = dshim_fail_alloc() ? NULL : kzalloc_obj(*sched, GFP_KERNEL);
 	if (!sched)
 		return ERR_PTR(-ENOMEM);
 

@@ -317,7 +317,7 @@ static u64 bench_floor_once(unsigned int n)
 	atomic_set(&bench_fence_cbs, 0);
 	t0 = ktime_get_ns();
 	for (i = 0; i < n; i++) {
-		f = kzalloc(sizeof(*f), GFP_KERNEL);
+		f = kzalloc_obj(*f, GFP_KERNEL);
 		if (!f)
 			return 0;
 		spin_lock_init(&f->lock);

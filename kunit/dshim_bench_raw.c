@@ -111,7 +111,7 @@ struct braw_queue *braw_queue_create(struct mock_ctx *ctx, const char *name,
 	struct braw_queue *q;
 	int ret;
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	q = kzalloc_obj(*q, GFP_KERNEL);
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 	q->ctx = ctx;
@@ -150,7 +150,7 @@ struct dma_fence *braw_submit(struct braw_queue *q, struct mock_job *mj)
 	struct braw_job *job;
 	int ret;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	job = kzalloc_obj(*job, GFP_KERNEL);
 	if (!job) {
 		mock_job_free(mj);
 		return ERR_PTR(-ENOMEM);

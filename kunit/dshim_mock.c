@@ -368,7 +368,7 @@ struct dshim_entity *mock_sched_entity(struct kunit *test,
 
 struct mock_job *mock_job_alloc(struct mock_ctx *ctx, u32 duration_us)
 {
-	struct mock_job *mj = kzalloc(sizeof(*mj), GFP_KERNEL);
+	struct mock_job *mj = kzalloc_obj(*mj, GFP_KERNEL);
 
 	if (!mj)
 		return NULL;

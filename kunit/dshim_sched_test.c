@@ -475,7 +475,7 @@ static void dshim_sched_going_module_waits(struct kunit *test)
 	struct dma_fence *fence;
 
 	/* not kunit_kzalloc(): a waiter that never returns must not see it go */
-	done = kzalloc(sizeof(*done), GFP_KERNEL);
+	done = kzalloc_obj(*done, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, done);
 	init_completion(done);
 	dshim_fake_owner_reset();

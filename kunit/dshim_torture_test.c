@@ -203,7 +203,7 @@ static enum hrtimer_restart torture_foreign_fire(struct hrtimer *timer)
 /* A new foreign fence (the caller's reference), or NULL. */
 static struct dma_fence *torture_foreign(struct torture_thread *th)
 {
-	struct torture_foreign *tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+	struct torture_foreign *tf = kzalloc_obj(*tf, GFP_KERNEL);
 
 	if (!tf)
 		return NULL;

@@ -137,7 +137,7 @@ static struct raw_queue *raw_queue_create(struct kunit *test)
 	struct drm_gpu_scheduler *list[1];
 	struct raw_queue *q;
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	q = kzalloc_obj(*q, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	kref_init(&q->ref);
 	init_completion(&raw_released);
@@ -172,7 +172,7 @@ static struct dma_fence *raw_submit(struct kunit *test, struct raw_queue *q,
 				    struct dma_fence *dep,
 				    struct raw_job **out)
 {
-	struct raw_job *job = kzalloc(sizeof(*job), GFP_KERNEL);
+	struct raw_job *job = kzalloc_obj(*job, GFP_KERNEL);
 	struct dma_fence *finished;
 
 	KUNIT_ASSERT_NOT_NULL(test, job);

@@ -135,7 +135,7 @@ static int vgpu_open(struct drm_device *drm, struct drm_file *file)
 {
 	struct vgpu_file *vfile;
 
-	vfile = kzalloc(sizeof(*vfile), GFP_KERNEL);
+	vfile = kzalloc_obj(*vfile, GFP_KERNEL);
 	if (!vfile)
 		return -ENOMEM;
 	xa_init_flags(&vfile->queues, XA_FLAGS_ALLOC1);

@@ -18,6 +18,9 @@
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
+/* kernel version differences, kzalloc_obj() on 6.12 among them */
+#include "../../c-shim/compat.h"
+
 struct dma_fence;
 struct drm_file;
 

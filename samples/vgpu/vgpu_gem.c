@@ -46,7 +46,7 @@ struct drm_gem_object *vgpu_gem_create_object(struct drm_device *drm,
 {
 	struct drm_gem_shmem_object *shmem;
 
-	shmem = kzalloc(sizeof(*shmem), GFP_KERNEL);
+	shmem = kzalloc_obj(*shmem, GFP_KERNEL);
 	if (!shmem)
 		return ERR_PTR(-ENOMEM);
 	shmem->base.funcs = &vgpu_gem_funcs;

@@ -32,7 +32,7 @@ struct vgpu_engine *vgpu_engine_create(void)
 {
 	struct vgpu_engine *engine;
 
-	engine = kzalloc(sizeof(*engine), GFP_KERNEL);
+	engine = kzalloc_obj(*engine, GFP_KERNEL);
 	if (!engine)
 		return NULL;
 	kref_init(&engine->ref);

@@ -83,7 +83,7 @@ int vgpu_ioctl_queue_create(struct drm_device *drm, void *data,
 	if (args->flags)
 		return -EINVAL;
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	q = kzalloc_obj(*q, GFP_KERNEL);
 	if (!q)
 		return -ENOMEM;
 	kref_init(&q->ref);

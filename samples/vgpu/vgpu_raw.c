@@ -112,7 +112,7 @@ static struct dma_fence *vgpu_raw_run_job(struct drm_sched_job *sched_job)
 
 	if (sched_job->s_fence->finished.error)
 		return NULL;
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc_obj(*f, GFP_KERNEL);
 	if (!f)
 		return ERR_PTR(-ENOMEM);
 	f->rq = rq;
@@ -182,7 +182,7 @@ static int vgpu_raw_init(struct vgpu_queue *q)
 	struct vgpu_raw_queue *rq;
 	int ret;
 
-	rq = kzalloc(sizeof(*rq), GFP_KERNEL);
+	rq = kzalloc_obj(*rq, GFP_KERNEL);
 	if (!rq)
 		return -ENOMEM;
 	rq->engine = vgpu_engine_create();
@@ -236,7 +236,7 @@ static struct dma_fence *vgpu_raw_submit(struct vgpu_queue *q,
 	unsigned int i = 0;
 	int ret;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	job = kzalloc_obj(*job, GFP_KERNEL);
 	if (!job) {
 		ret = -ENOMEM;
 		goto err_put_deps;

@@ -135,7 +135,7 @@ static int vgpu_shim_init(struct vgpu_queue *q)
 		desc.ops = &vgpu_shim_ops_no_cancel;
 		desc.owner = NULL;
 	}
-	sq = kzalloc(sizeof(*sq), GFP_KERNEL);
+	sq = kzalloc_obj(*sq, GFP_KERNEL);
 	if (!sq)
 		return -ENOMEM;
 	sq->engine = vgpu_engine_create();
@@ -186,7 +186,7 @@ static struct dma_fence *vgpu_shim_submit(struct vgpu_queue *q,
 	unsigned int i = 0;
 	int ret;
 
-	vjob = kzalloc(sizeof(*vjob), GFP_KERNEL);
+	vjob = kzalloc_obj(*vjob, GFP_KERNEL);
 	if (!vjob) {
 		ret = -ENOMEM;
 		goto err_put_deps;
