@@ -147,18 +147,19 @@ run_docs() {
 dshim_ready
 mapfile -t kernels < <(dshim_kernels)
 # sparse and the Rust lint build the overlaid trees; checkpatch and
-# kernel-doc only need the first one's scripts (the lint self-test runs
-# them from a copy of the project, which must not re-point the overlay).
+# kernel-doc only need the newest one's scripts, the strictest (7.3's
+# checkpatch asks for kzalloc_obj(), say; the lint self-test runs them
+# from a copy of the project, which must not re-point the overlay).
 for k in "${kernels[@]}"; do
 	dshim_use_kernel "$k"
 	tree=$(dshim_tree)
 	if wanted sparse-w1 || { wanted rust && [ "${k%%.*}" -ge 7 ]; } ||
-		{ [ "$k" = "${kernels[0]}" ] && [ ! -x "$tree/scripts/checkpatch.pl" ]; }; then
+		{ [ "$k" = "${kernels[-1]}" ] && [ ! -x "$tree/scripts/checkpatch.pl" ]; }; then
 		lock_cache
 		"$top/scripts/prepare-tree.sh"
 	fi
 done
-dshim_use_kernel "${kernels[0]}"
+dshim_use_kernel "${kernels[-1]}"
 tree=$(dshim_tree)
 
 stage checkpatch run_checkpatch "$tree"
