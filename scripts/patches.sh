@@ -396,7 +396,8 @@ kerneldoc_bin = '$tree/scripts/kernel-doc'
 kerneldoc_srctree = '$tree'
 project = 'drm-sched-shim'
 EOF
-	if sphinx-build -q -W -b html "$d/src" "$d/out" >"$d/log" 2>&1; then
+	# 7.x's kerneldoc extension finds its Python library through srctree
+	if srctree=$tree sphinx-build -q -W -b html "$d/src" "$d/out" >"$d/log" 2>&1; then
 		step_ok "Documentation/gpu/drm-sched-shim.rst: sphinx-build -W clean"
 	else
 		sed 's/^/    /' "$d/log" | tail -n 20
