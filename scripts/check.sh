@@ -75,7 +75,7 @@ kernel_passes() {
 # build in the cache. The e2e and amx passes boot the C pass's kernel;
 # the x86-64 passes build their own. Only for the estimate up front.
 declare -A EST_COLD=([c6]=6 [e2e6]=1 [amx6]=1 [rust6]=7 [smp6]=11 [kcsan6]=7
-	[c7]=10 [e2e7]=1 [amx7]=1 [rust7]=10 [smp7]=12 [kcsan7]=9)
+	[c7]=10 [e2e7]=1 [amx7]=1 [rust7]=8 [smp7]=12 [kcsan7]=9)
 declare -A EST_WARM=([c6]=1 [e2e6]=1 [amx6]=1 [rust6]=1 [smp6]=3 [kcsan6]=2
 	[c7]=3 [e2e7]=1 [amx7]=1 [rust7]=2 [smp7]=3 [kcsan7]=2)
 
