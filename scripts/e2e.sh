@@ -150,10 +150,8 @@ e2e_judge() {
 	fi
 
 	if [ "${BOOT_CPUS:-0}" -gt 1 ]; then
-		local up
-		up=$(boot_cpus_up)
-		check "$([ "$up" = "$BOOT_CPUS" ] && echo 1)" "${up:-no} CPUs came up, not $BOOT_CPUS"
-		[ "$up" != "$BOOT_CPUS" ] || msg "e2e $E2E_MODE: $up CPUs came up"
+		boot_cpus_check "e2e $E2E_MODE" || true
+		check "$([ -z "$BOOT_CPUS_PROBLEM" ] && echo 1)" "$BOOT_CPUS_PROBLEM"
 	fi
 
 	E2E_SECONDS=$(e2e_field seconds)
