@@ -25,11 +25,12 @@ use kernel::drm_sched_shim::{
     self as dshim,
     Fence,
     HwFence,
-    HwFenceSlot,
     HwTimeline,
     Job,
     JobOps,
+    JobRef,
     Queue,
+    RunContext,
     Scheduler,
     SchedulerOptions,
     TimeoutStatus, //
@@ -123,10 +124,20 @@ struct Counts {
     waits_other: usize,
 }
 
+/// Where a job's hardware fence is while the job is on the ring: shared by
+/// the ring, which signals it on completion, and the job, whose `cancel`
+/// and `timed_out` signal it early. Whoever takes it signals it.
+type HwCell = SpinLock<Option<HwFence>>;
+
+/// A job's [`HwCell`], allocated with the job: `run` allocates nothing.
+fn new_hw_cell() -> Result<Arc<HwCell>> {
+    Arc::pin_init(new_spinlock!(None), GFP_KERNEL)
+}
+
 struct State {
     counts: Counts,
-    /// Hardware fences of the jobs on the ring, oldest first.
-    ring: KVec<ARef<HwFence>>,
+    /// The jobs on the ring, oldest first.
+    ring: KVec<Arc<HwCell>>,
 }
 
 /// The mock device: one hardware ring and what it has seen.
@@ -163,21 +174,21 @@ impl Mock {
         self.state.lock().counts
     }
 
-    /// Puts a job on the ring: arms its hardware fence and returns it.
+    /// Puts a job on the ring: arms its hardware fence into `cell`.
     ///
     /// Called from `run`, which must not allocate: the ring has a fixed
     /// size, like a real one.
-    fn submit_hw(&self, slot: &HwFenceSlot) -> Result<ARef<HwFence>> {
+    fn submit_hw<T: JobOps>(&self, job: &mut RunContext<'_, T>, cell: &Arc<HwCell>) -> Result {
         let mut state = self.state.lock();
         if state.ring.len() == state.ring.capacity() {
             return Err(ENOSPC);
         }
-        let hw = slot.arm(&self.timeline)?;
+        *cell.lock() = Some(job.arm(&self.timeline)?);
         // Within the capacity: `push` allocates nothing.
-        state.ring.push(hw.clone(), GFP_NOWAIT)?;
+        state.ring.push(cell.clone(), GFP_NOWAIT)?;
         state.counts.ran += 1;
         self.changed.notify_all();
-        Ok(hw)
+        Ok(())
     }
 
     fn on_ring(&self) -> usize {
@@ -187,9 +198,13 @@ impl Mock {
     /// The ring completes every job on it, in order, with `result`.
     fn complete_all(&self, result: Result) -> usize {
         let ring = core::mem::take(&mut self.state.lock().ring);
-        for hw in ring.iter() {
-            // A cancelled or timed-out job's fence signalled already.
-            let _ = hw.signal(result);
+        for cell in ring.iter() {
+            // Taken out first: never signal under the cell's lock. A
+            // cancelled or timed-out job's cell is empty already.
+            let hw = cell.lock().take();
+            if let Some(hw) = hw {
+                hw.signal(result);
+            }
         }
         ring.len()
     }
@@ -228,16 +243,16 @@ impl Mock {
 /// hardware until the ring completes it.
 struct PlainJob {
     mock: Arc<Mock>,
-    hw_slot: HwFenceSlot,
+    hw: Arc<HwCell>,
 }
 
 impl PlainJob {
     fn new(mock: &Arc<Mock>) -> Result<Self> {
-        let hw_slot = HwFenceSlot::new()?;
+        let hw = new_hw_cell()?;
         mock.count(|c| c.created += 1);
         Ok(Self {
             mock: mock.clone(),
-            hw_slot,
+            hw,
         })
     }
 }
@@ -250,8 +265,8 @@ impl Drop for PlainJob {
 
 #[vtable]
 impl JobOps for PlainJob {
-    fn run(&self) -> Result<Option<ARef<Fence>>> {
-        Ok(Some(self.mock.submit_hw(&self.hw_slot)?.fence()))
+    fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
+        self.mock.submit_hw(job, &self.hw)
     }
 }
 
@@ -260,17 +275,17 @@ impl JobOps for PlainJob {
 struct WaitingJob {
     mock: Arc<Mock>,
     queue: ARef<Queue<WaitingJob>>,
-    hw_slot: HwFenceSlot,
+    hw: Arc<HwCell>,
 }
 
 impl WaitingJob {
     fn new(mock: &Arc<Mock>, queue: &Queue<WaitingJob>) -> Result<Self> {
-        let hw_slot = HwFenceSlot::new()?;
+        let hw = new_hw_cell()?;
         mock.count(|c| c.created += 1);
         Ok(Self {
             mock: mock.clone(),
             queue: queue.into(),
-            hw_slot,
+            hw,
         })
     }
 
@@ -294,9 +309,9 @@ impl Drop for WaitingJob {
 
 #[vtable]
 impl JobOps for WaitingJob {
-    fn run(&self) -> Result<Option<ARef<Fence>>> {
+    fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
         self.wait_for_the_shim();
-        Ok(Some(self.mock.submit_hw(&self.hw_slot)?.fence()))
+        self.mock.submit_hw(job, &self.hw)
     }
 }
 
@@ -305,10 +320,16 @@ impl JobOps for WaitingJob {
 enum Run {
     /// Goes on the ring.
     Hw,
+    /// Goes on the ring; if it times out, `timed_out` bans its queue
+    /// ([`JobRef::kill`]).
+    HwBan,
     /// Completes at once, without a hardware fence.
     Sync,
     /// Fails with `EIO`.
     Fail,
+    /// Arms its hardware fence and drops it: the fence signals
+    /// `ECANCELED`, and so does the job's.
+    Lose,
 }
 
 /// The mock device as a `MockJob` holds it: counts the job data's drop.
@@ -346,10 +367,8 @@ struct MockJob {
     run: Run,
     /// Drop the queue reference above in `run` rather than at free.
     drop_queue_in_run: bool,
-    /// The hardware fence, allocated here, armed in `run`.
-    hw_slot: HwFenceSlot,
-    #[pin]
-    hw: SpinLock<Option<ARef<HwFence>>>,
+    /// Where the hardware fence is while the job is on the ring.
+    hw: Arc<HwCell>,
 }
 
 impl MockJob {
@@ -359,7 +378,7 @@ impl MockJob {
         queue: Option<ARef<Queue<MockJob>>>,
         drop_queue_in_run: bool,
     ) -> Result<impl PinInit<Self, Error>> {
-        let hw_slot = HwFenceSlot::new()?;
+        let hw = new_hw_cell()?;
         mock.count(|c| c.created += 1);
         let mock = mock.clone();
         Ok(try_pin_init!(Self {
@@ -367,8 +386,7 @@ impl MockJob {
             run,
             drop_queue_in_run,
             queue <- new_spinlock!(queue),
-            hw_slot,
-            hw <- new_spinlock!(None),
+            hw,
         }? Error))
     }
 
@@ -377,14 +395,14 @@ impl MockJob {
         // Taken out first: never signal under our own lock.
         let hw = self.hw.lock().take();
         if let Some(hw) = hw {
-            let _ = hw.signal(Err(error));
+            hw.signal(Err(error));
         }
     }
 }
 
 #[vtable]
 impl JobOps for MockJob {
-    fn run(&self) -> Result<Option<ARef<Fence>>> {
+    fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
         if self.drop_queue_in_run {
             let queue = self.queue.lock().take();
             drop(queue);
@@ -392,28 +410,36 @@ impl JobOps for MockJob {
         match self.run {
             Run::Sync => {
                 self.mock.count(|c| c.ran += 1);
-                Ok(None)
+                Ok(())
             }
             Run::Fail => {
                 self.mock.count(|c| c.ran += 1);
                 Err(EIO)
             }
-            Run::Hw => {
-                let hw = self.mock.submit_hw(&self.hw_slot)?;
-                let fence = hw.fence();
-                *self.hw.lock() = Some(hw);
-                Ok(Some(fence))
+            Run::Lose => {
+                self.mock.count(|c| c.ran += 1);
+                let hw = job.arm(&self.mock.timeline)?;
+                // A job has one hardware fence.
+                check_eq!(job.arm(&self.mock.timeline).err(), Some(EALREADY));
+                drop(hw);
+                Ok(())
             }
+            Run::Hw | Run::HwBan => self.mock.submit_hw(job, &self.hw),
         }
     }
 
-    fn timed_out(&self) -> TimeoutStatus {
+    fn timed_out(&self, job: &JobRef<'_, Self>) -> TimeoutStatus {
         self.mock.count(|c| c.timed_out += 1);
+        // Signalled first: the kill below cancels the jobs of the queue
+        // still on the hardware, which this one then no longer is.
         self.signal_hw(ETIMEDOUT);
+        if self.run == Run::HwBan {
+            job.kill();
+        }
         TimeoutStatus::Continue
     }
 
-    fn cancel(&self) {
+    fn cancel(&self, _job: &JobRef<'_, Self>) {
         self.mock.count(|c| c.cancelled += 1);
         self.signal_hw(ECANCELED);
     }
@@ -663,6 +689,71 @@ mod scenarios {
         Ok(())
     }
 
+    /// A job that hangs bans its queue from `timed_out`, through the job
+    /// alone (the driver holds no queue reference in the job's data): the
+    /// job behind it on the hardware is cancelled, and the queue takes no
+    /// more jobs.
+    #[test]
+    fn timeout_bans_queue() -> Result {
+        let base = dshim::stats();
+        let mock = Mock::new()?;
+        let opts = SchedulerOptions {
+            timeout_ms: 100,
+            ..SchedulerOptions::new(c"rust-q-ban", 4)
+        };
+        let queue = Queue::<MockJob>::new(&opts)?;
+        let hung = queue
+            .new_job(1, MockJob::new(&mock, Run::HwBan, None, false)?)?
+            .ready()
+            .submit()?;
+        let behind = queue
+            .new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?
+            .ready()
+            .submit()?;
+        check_eq!(fence_errno(&hung)?, ETIMEDOUT.to_errno());
+        check_eq!(fence_errno(&behind)?, ECANCELED.to_errno());
+        let refused = queue.new_job(1, MockJob::new(&mock, Run::Sync, None, false)?);
+        check_eq!(
+            refused.err().map(|e| e.to_errno()),
+            Some(ESHUTDOWN.to_errno())
+        );
+        queue.wait_idle(WAIT_MS)?;
+        mock.wait_all_dropped()?;
+        let c = mock.counts();
+        check_eq!((c.ran, c.timed_out, c.cancelled), (2, 1, 1));
+        drop(queue);
+        dshim::flush()?;
+        check_eq!(live(&dshim::stats()), live(&base));
+        Ok(())
+    }
+
+    /// A driver that arms its job's hardware fence and loses it (drops it
+    /// unsignalled) does not hang the job: the fence signals `ECANCELED`.
+    /// A job has one hardware fence: arming it twice is `EALREADY`.
+    #[test]
+    fn lost_hw_fence() -> Result {
+        let base = dshim::stats();
+        let mock = Mock::new()?;
+        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-lost", 4))?;
+        let lost = queue
+            .new_job(1, MockJob::new(&mock, Run::Lose, None, false)?)?
+            .ready()
+            .submit()?;
+        let next = queue
+            .new_job(1, MockJob::new(&mock, Run::Sync, None, false)?)?
+            .ready()
+            .submit()?;
+        check_eq!(fence_errno(&lost)?, ECANCELED.to_errno());
+        check_eq!(fence_errno(&next)?, 0);
+        queue.wait_idle(WAIT_MS)?;
+        mock.wait_all_dropped()?;
+        check_eq!(mock.counts().ran, 2);
+        drop(queue);
+        dshim::flush()?;
+        check_eq!(live(&dshim::stats()), live(&base));
+        Ok(())
+    }
+
     /// Waiting for the shim inside a callback, or inside the drop of a job's
     /// data, is refused with `EDEADLK` at once: it would wait for the job
     /// being called back, or for the work item it runs in.
@@ -710,7 +801,7 @@ mod scenarios {
         let mut job = queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?;
         job.add_dependency(dep.fence())?;
         let failed_dep = job.ready().submit()?;
-        dep.signal(Err(EIO))?;
+        dep.signal(Err(EIO));
 
         let failed_run = queue
             .new_job(1, MockJob::new(&mock, Run::Fail, None, false)?)?

@@ -25,6 +25,14 @@ import sys
 KCONFIG_LINE = 'source "drivers/gpu/drm/sched_shim/Kconfig"'
 MAKEFILE_LINE = 'obj-$(CONFIG_DRM_SCHED_SHIM) += sched_shim/'
 BINDINGS_LINE = '#include <drm/drm_sched_shim.h>'
+# what the abstraction's interop (rust/kernel/drm_sched_shim/interop.rs)
+# calls, in 7.3's bindings:
+# bindings_helper.h has neither. Marked as ours, so that --remove leaves a
+# tree whose own list has them as it was.
+BINDINGS_MORE = ['#include <drm/drm_syncobj.h> /* drm-sched-shim */',
+                 '#include <linux/sync_file.h> /* drm-sched-shim */']
+# rvgpu's uapi structs, as kernel::uapi::drm_vgpu_*
+UAPI_LINE = '#include <uapi/drm/vgpu_drm.h>'
 LIBRS_LINES = ['#[cfg(CONFIG_DRM_SCHED_SHIM)]', 'pub mod drm_sched_shim;']
 HELPERS_LINE = '#include "drm_sched_shim.c"'
 
@@ -81,17 +89,16 @@ def edit_makefile(path):
                     'not found; is this a 6.12+ kernel tree?')
 
 
-def edit_bindings_helper(path):
-    """Include our header in the #include <...> list.
+def add_include(path, lines, line):
+    """@lines with @line in their #include <...> list (@path: for errors).
 
     The list is the longest block of consecutive #include <...> lines: 7.3's
-    header opens with a block of its own (an enum workaround for bindgen,
-    whose include must come first) before the list. In the list our line
-    goes right after the last include that sorts before it (7.3's list is
-    not sorted throughout), or first. A line an older version of this
-    script put outside the list is moved into it."""
-    lines = read_lines(path)
-    rest = [l for l in lines if l.strip() != BINDINGS_LINE]
+    bindings header opens with a block of its own (an enum workaround for
+    bindgen, whose include must come first) before the list. In the list
+    the line goes right after the last include that sorts before it (7.3's
+    list is not sorted throughout), or first. A line an older version of
+    this script put outside the list is moved into it."""
+    rest = [l for l in lines if l.strip() != line]
     includes = [i for i, l in enumerate(rest) if l.startswith('#include <')]
     if not includes:
         raise EditError(f'{path}: no "#include <...>" lines found; '
@@ -103,9 +110,27 @@ def edit_bindings_helper(path):
         else:
             blocks.append([i])
     block = max(blocks, key=len)  # the first of the longest
-    before = [i for i in block if rest[i] < BINDINGS_LINE]
+    before = [i for i in block if rest[i] < line]
     where = before[-1] + 1 if before else block[0]
-    new = rest[:where] + [BINDINGS_LINE] + rest[where:]
+    return rest[:where] + [line] + rest[where:]
+
+
+def edit_bindings_helper(path):
+    """Include our header, and those the interop needs, in the bindings."""
+    lines = read_lines(path)
+    new = add_include(path, lines, BINDINGS_LINE)
+    for line in BINDINGS_MORE:
+        header = line.split()[1]
+        if not any(l.split()[1:2] == [header] for l in new
+                   if l.startswith('#include <')):
+            new = add_include(path, new, line)
+    return None if new == lines else new
+
+
+def edit_uapi_helper(path):
+    """Include vgpu's uapi header in the kernel crate's uapi bindings."""
+    lines = read_lines(path)
+    new = add_include(path, lines, UAPI_LINE)
     return None if new == lines else new
 
 
@@ -169,7 +194,7 @@ def remove_lines(path):
             if out and out[-1] == LIBRS_LINES[0]:
                 out.pop()
             changed = True
-        elif s in (MAKEFILE_LINE, BINDINGS_LINE, HELPERS_LINE):
+        elif s in [MAKEFILE_LINE, BINDINGS_LINE, HELPERS_LINE, UAPI_LINE] + BINDINGS_MORE:
             changed = True
         else:
             out.append(line)
@@ -181,6 +206,7 @@ EDITS = [
     ('c', 'drivers/gpu/drm/Kconfig', edit_kconfig),
     ('c', 'drivers/gpu/drm/Makefile', edit_makefile),
     ('rust', 'rust/bindings/bindings_helper.h', edit_bindings_helper),
+    ('rust', 'rust/uapi/uapi_helper.h', edit_uapi_helper),
     ('rust', 'rust/kernel/lib.rs', edit_lib_rs),
     ('rust', 'rust/helpers/helpers.c', edit_helpers),
 ]

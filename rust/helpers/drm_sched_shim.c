@@ -2,10 +2,12 @@
 
 /*
  * Helpers for the DRM scheduler shim's Rust abstraction
- * (rust/kernel/drm_sched_shim.rs): the dma_fence inlines it calls.
+ * (rust/kernel/drm_sched_shim.rs): the dma_fence and drm_syncobj inlines it
+ * calls.
  * Sorted alphabetically.
  */
 
+#include <drm/drm_syncobj.h>
 #include <linux/dma-fence.h>
 
 __rust_helper struct dma_fence *rust_helper_dma_fence_get(struct dma_fence *fence)
@@ -21,4 +23,9 @@ __rust_helper bool rust_helper_dma_fence_is_signaled(struct dma_fence *fence)
 __rust_helper void rust_helper_dma_fence_put(struct dma_fence *fence)
 {
 	dma_fence_put(fence);
+}
+
+__rust_helper void rust_helper_drm_syncobj_put(struct drm_syncobj *obj)
+{
+	drm_syncobj_put(obj);
 }

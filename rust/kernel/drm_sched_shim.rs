@@ -14,67 +14,77 @@
 //! - [`Job`]: created, dependencies added, submitted, as a typestate;
 //!   its driver data `T` is owned by the shim and dropped exactly once.
 //! - [`JobOps`]: the driver's callbacks (`run`, `timed_out`, `cancel`),
-//!   implemented by `T`; `free` is `T`'s [`Drop`].
-//! - [`Fence`]: the fences jobs return, which reference only a small
-//!   timeline, never the scheduler; [`HwTimeline`], [`HwFenceSlot`]
-//!   and [`HwFence`]: the driver's hardware fences, so that no driver
-//!   implements `dma_fence_ops`.
+//!   implemented by `T`; `free` is `T`'s [`Drop`]. Callbacks get the job
+//!   as a [`JobRef`] (`run` as a [`RunContext`]), which holds no reference.
+//! - [`Fence`]: any `dma_fence`; the fences jobs return reference only a
+//!   small timeline, never the scheduler. [`HwTimeline`] and [`HwFence`]:
+//!   the driver's hardware fences, so that no driver implements
+//!   `dma_fence_ops`; a job's is allocated with the job, armed in `run`,
+//!   and signals `ECANCELED` if the driver drops it unsignalled.
+//! - Interop with the rest of DRM, on [`Fence`]: dependencies from a
+//!   sync_file fd or a syncobj handle ([`Fence::from_sync_file`],
+//!   [`Fence::from_syncobj`]); export as a sync_file fd
+//!   ([`Fence::export_sync_file`]), into a syncobj
+//!   ([`Fence::replace_in_syncobj`]) or a GEM object's reservation
+//!   ([`Fence::add_to_resv`]).
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
 //!
 //! # Examples
 //!
-//! A driver with one queue per userspace queue: its job data holds the
-//! hardware fence the "interrupt handler" (here, the test itself) signals.
-//! The fence is allocated with the job and armed in `run`, which must not
-//! allocate (the job's fence is out; memory reclaim may wait for it).
-//! The process dies with its job submitted, maybe on the hardware already:
-//! the driver drops everything at once, without waiting, and the fence it
-//! exported lives on.
+//! A driver with one queue per userspace queue: `run` arms the job's
+//! hardware fence, allocated with the job since `run` must not allocate
+//! (the job's fence is out; memory reclaim may wait for it), and hands it
+//! to the "hardware", here a slot the test itself completes. The process
+//! dies with its job on the hardware: the driver drops everything at once,
+//! without waiting, and the fence it exported lives on.
 //!
 //! ```
-//! use kernel::drm_sched_shim::{self as dshim, Fence, HwFence, HwFenceSlot, HwTimeline, JobOps,
-//!                              Queue, SchedulerOptions};
-//! use kernel::{new_spinlock, sync::{aref::ARef, SpinLock}};
+//! use kernel::drm_sched_shim::{self as dshim, HwFence, HwTimeline, JobOps, JobRef, Queue,
+//!                              RunContext, SchedulerOptions, TimeoutStatus};
+//! use kernel::{new_spinlock, sync::{aref::ARef, Arc, SpinLock}};
 //!
-//! #[pin_data]
+//! /// The hardware: one job at a time.
+//! type Engine = SpinLock<Option<HwFence>>;
+//!
 //! struct MyJob {
 //!     ring: ARef<HwTimeline>,
-//!     hw_slot: HwFenceSlot,
-//!     #[pin]
-//!     hw_fence: SpinLock<Option<ARef<HwFence>>>,
+//!     engine: Arc<Engine>,
 //! }
 //!
 //! #[vtable]
 //! impl JobOps for MyJob {
-//!     fn run(&self) -> Result<Option<ARef<Fence>>> {
-//!         let hw = self.hw_slot.arm(&self.ring)?; // allocates nothing
-//!         let fence = hw.fence();
-//!         *self.hw_fence.lock() = Some(hw); // the ring now runs the job
-//!         Ok(Some(fence))
+//!     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
+//!         let hw = job.arm(&self.ring)?; // allocates nothing
+//!         *self.engine.lock() = Some(hw); // the engine now runs the job
+//!         Ok(())
 //!     }
 //!
-//!     fn cancel(&self) {
-//!         let hw = self.hw_fence.lock().take(); // not signalled under our lock
+//!     fn timed_out(&self, job: &JobRef<'_, Self>) -> TimeoutStatus {
+//!         let hw = self.engine.lock().take(); // not signalled under our lock
 //!         if let Some(hw) = hw {
-//!             let _ = hw.signal(Err(ECANCELED));
+//!             hw.signal(Err(ETIMEDOUT));
+//!         }
+//!         job.kill(); // ban the queue: needs no reference to it
+//!         TimeoutStatus::Continue
+//!     }
+//!
+//!     fn cancel(&self, _job: &JobRef<'_, Self>) {
+//!         let hw = self.engine.lock().take();
+//!         if let Some(hw) = hw {
+//!             hw.signal(Err(ECANCELED));
 //!         }
 //!     }
 //! }
 //!
 //! // open
 //! let ring = HwTimeline::new(c"my-ring")?;
+//! let engine = Arc::pin_init(new_spinlock!(None), GFP_KERNEL)?;
 //! let opts = SchedulerOptions { timeout_ms: 5000, ..SchedulerOptions::new(c"my-q", 64) };
 //! let queue = Queue::<MyJob>::new(&opts)?;
 //!
 //! // submit ioctl
-//! let job_ring = ring.clone();
-//! let hw_slot = HwFenceSlot::new()?;
-//! let job = queue.new_job(1, try_pin_init!(MyJob {
-//!     ring: job_ring,
-//!     hw_slot,
-//!     hw_fence <- new_spinlock!(None),
-//! }? Error))?;
+//! let job = queue.new_job(1, MyJob { ring: ring.clone(), engine: engine.clone() })?;
 //! let out_fence = job.ready().submit()?;
 //!
 //! // postclose of a killed process: no waiting, no ordering
@@ -98,20 +108,26 @@ use crate::{
 };
 
 mod fence;
+mod interop;
 mod job;
 mod sched;
 
 pub use fence::{
     Fence,
     HwFence,
-    HwFenceSlot,
     HwTimeline, //
+};
+pub use interop::{
+    ResvUsage,
+    SyncFileFd, //
 };
 pub use job::{
     Created,
     Job,
+    JobRef,
     JobState,
-    Ready, //
+    Ready,
+    RunContext, //
 };
 pub use sched::{
     Entity,

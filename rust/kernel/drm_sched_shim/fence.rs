@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Fences: [`Fence`] for any `dma_fence`, and the hardware-fence helper
-//! ([`HwTimeline`], [`HwFenceSlot`], [`HwFence`]) so that drivers never
+//! ([`HwTimeline`], [`HwFence`]) so that drivers never
 //! implement `dma_fence_ops`.
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
@@ -56,7 +56,7 @@ use core::{
 /// assert!(!fence.is_signaled());
 /// assert!(fence.result().is_none());
 ///
-/// hw.signal(Err(ECANCELED))?;
+/// hw.signal(Err(ECANCELED));
 /// assert!(fence.is_signaled());
 /// assert_eq!(fence.result(), Some(Err(ECANCELED)));
 /// # Ok::<(), Error>(())
@@ -88,13 +88,14 @@ unsafe impl AlwaysRefCounted for Fence {
 }
 
 impl Fence {
-    /// Takes over a reference to a `dma_fence`.
+    /// Takes over a reference to any `dma_fence`, the shim's or another
+    /// driver's: to make it a job's dependency, say.
     ///
     /// # Safety
     ///
     /// `ptr` must point to a live `dma_fence` and the caller must own one of
     /// its counts, which passes to the returned [`ARef`].
-    pub(crate) unsafe fn from_raw(ptr: NonNull<bindings::dma_fence>) -> ARef<Self> {
+    pub unsafe fn from_raw(ptr: NonNull<bindings::dma_fence>) -> ARef<Self> {
         // SAFETY: `Fence` is `repr(transparent)` over the C struct, and the
         // caller passes its count to the `ARef`.
         unsafe { ARef::from_raw(ptr.cast()) }
@@ -157,14 +158,50 @@ impl Fence {
     ///
     /// [`JobOps`]: super::JobOps
     pub fn wait_timeout(&self, timeout_ms: u32) -> Result {
+        self.wait(false, timeout_ms)
+    }
+
+    /// Waits until the fence signals, for at most `timeout_ms` milliseconds,
+    /// or until the calling task gets a signal: what an ioctl that waits
+    /// does.
+    ///
+    /// Returns `Ok(())` once signalled (whatever its [`Fence::result`]),
+    /// `Err(ETIMEDOUT)` on timeout, and `Err(ERESTARTSYS)` when interrupted,
+    /// which the ioctl returns as it is.
+    ///
+    /// # Context
+    ///
+    /// Process context; sleeps. Not from a [`JobOps`] callback (a fence
+    /// signalling path).
+    ///
+    /// [`JobOps`]: super::JobOps
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::drm_sched_shim::HwTimeline;
+    ///
+    /// let hw = HwTimeline::new(c"doc-intr")?.new_fence()?;
+    /// let fence = hw.fence();
+    /// assert_eq!(fence.wait_interruptible(1), Err(ETIMEDOUT));
+    /// hw.signal(Ok(()));
+    /// assert_eq!(fence.wait_interruptible(0), Ok(()));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn wait_interruptible(&self, timeout_ms: u32) -> Result {
+        self.wait(true, timeout_ms)
+    }
+
+    fn wait(&self, intr: bool, timeout_ms: u32) -> Result {
         let jiffies = crate::time::msecs_to_jiffies(timeout_ms);
         // The kernel's `long`, whatever its width: no truncation.
         let timeout = jiffies
             .try_into()
             .unwrap_or(crate::task::MAX_SCHEDULE_TIMEOUT);
         // SAFETY: By the type invariant the fence is live; we may sleep.
-        let ret = unsafe { bindings::dma_fence_wait_timeout(self.as_raw(), false, timeout) };
+        let ret = unsafe { bindings::dma_fence_wait_timeout(self.as_raw(), intr, timeout) };
         match ret {
+            // A signalled fence gives 1 even with a zero timeout.
             0 => Err(ETIMEDOUT),
             ret if ret > 0 => Ok(()),
             ret => to_result(ret as i32),
@@ -192,11 +229,12 @@ impl Fence {
 /// let b = tl.new_fence()?;
 /// assert_eq!(tl.context(), tl.clone().context());
 /// // Fences of one timeline signal in creation order.
-/// a.signal(Ok(()))?;
-/// b.signal(Ok(()))?;
+/// let (a_seen, b_seen) = (a.fence(), b.fence());
+/// a.signal(Ok(()));
+/// b.signal(Ok(()));
 /// // Once dropped, the timeline lives on in its fences only.
 /// drop(tl);
-/// assert!(a.is_signaled() && b.is_signaled());
+/// assert!(a_seen.is_signaled() && b_seen.is_signaled());
 /// # Ok::<(), Error>(())
 /// ```
 #[repr(transparent)]
@@ -257,8 +295,9 @@ impl HwTimeline {
         unsafe { bindings::dshim_timeline_context(self.0.get()) }
     }
 
-    /// Creates the next hardware fence of the timeline: [`HwFenceSlot::new`] and
-    /// [`HwFenceSlot::arm`] at once.
+    /// Creates the next hardware fence of the timeline, outside any job (a
+    /// dependency, a test): a job's own is armed by
+    /// [`RunContext::arm`](super::RunContext::arm).
     ///
     /// Fences of one timeline must be signalled in the order they were
     /// created, as for any `dma_fence` context.
@@ -267,27 +306,18 @@ impl HwTimeline {
     ///
     /// Process context; may sleep (a `GFP_KERNEL` allocation). Never in
     /// [`JobOps::run`](super::JobOps::run): arm a fence allocated earlier.
-    pub fn new_fence(&self) -> Result<ARef<HwFence>> {
+    pub fn new_fence(&self) -> Result<HwFence> {
         // SAFETY: By the type invariant the timeline is live.
         let f = from_err_ptr(unsafe { bindings::dshim_hw_fence_create(self.0.get()) })?;
-        // INVARIANT: the shim made a hardware fence and returned its first
-        // count, which passes to the `ARef`.
-        // SAFETY: `f` is not NULL on success, and `HwFence` is
-        // `repr(transparent)` over `Fence`, itself over the C struct.
-        Ok(unsafe { ARef::from_raw(NonNull::new_unchecked(f.cast())) })
+        // SAFETY: On success the shim made a hardware fence, not NULL, and
+        // returned its first count.
+        Ok(unsafe { HwFence::from_raw(f) })
     }
 }
 
 /// A hardware fence allocated ahead, until it is armed where nothing may
-/// allocate.
-///
-/// [`JobOps::run`](super::JobOps::run) is a fence signalling path: the job's
-/// fence is published already and memory reclaim may wait for it, so `run`
-/// must not allocate (the shim annotates it, and lockdep reports an
-/// allocation there). Create the slot with the job, keep it in the job's
-/// data, and arm it in `run`: [`HwFenceSlot::arm`] takes `&self`, as `run`
-/// does, and hands the fence out once. A slot dropped unarmed (the job never
-/// ran) frees its fence.
+/// allocate: every job has one, made by [`Job::new`](super::Job::new) and
+/// armed by [`RunContext::arm`](super::RunContext::arm).
 ///
 /// `HwFenceSlot` is `Send` and `Sync` as its `AtomicPtr` is: the unarmed
 /// fence is plain memory that may be armed or freed from any thread and
@@ -298,28 +328,7 @@ impl HwTimeline {
 ///
 /// `self.0` is NULL once the fence was armed, or else an unarmed fence from
 /// `dshim_hw_fence_alloc()` that `self` owns.
-///
-/// # Examples
-///
-/// ```
-/// use kernel::drm_sched_shim::{HwFenceSlot, HwTimeline};
-///
-/// let tl = HwTimeline::new(c"doc-arm")?;
-/// let first = HwFenceSlot::new()?; // where the driver may sleep
-/// let second = HwFenceSlot::new()?;
-/// let unused = HwFenceSlot::new()?;
-/// // Numbered in the order they are armed (in `run`), not allocated.
-/// let b = second.arm(&tl)?;
-/// let a = first.arm(&tl)?;
-/// assert!(a.context() == b.context() && a.seqno() > b.seqno());
-/// // A slot hands its fence out once.
-/// assert_eq!(first.arm(&tl).map(|_| ()), Err(EALREADY));
-/// drop(unused); // never armed: freed
-/// b.signal(Ok(()))?;
-/// a.signal(Ok(()))?;
-/// # Ok::<(), Error>(())
-/// ```
-pub struct HwFenceSlot(AtomicPtr<bindings::dshim_hw_fence>);
+pub(crate) struct HwFenceSlot(AtomicPtr<bindings::dshim_hw_fence>);
 
 impl HwFenceSlot {
     /// Allocates a hardware fence.
@@ -327,7 +336,7 @@ impl HwFenceSlot {
     /// # Context
     ///
     /// Process context; may sleep (a `GFP_KERNEL` allocation).
-    pub fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         // SAFETY: No preconditions (it may sleep, as `# Context` says).
         let f = from_err_ptr(unsafe { bindings::dshim_hw_fence_alloc() })?;
         // INVARIANT: on success the shim returned an unarmed fence, ours.
@@ -336,15 +345,13 @@ impl HwFenceSlot {
 
     /// Arms the fence as the next one of `timeline` and returns it.
     ///
-    /// Allocates nothing, so it may be called in
-    /// [`JobOps::run`](super::JobOps::run). Fences of one timeline must be
-    /// signalled in the order they were armed. Returns `Err(EALREADY)` if
-    /// the slot's fence was armed before.
+    /// Allocates nothing. Returns `Err(EALREADY)` if the slot's fence was
+    /// armed before.
     ///
     /// # Context
     ///
     /// Any context.
-    pub fn arm(&self, timeline: &HwTimeline) -> Result<ARef<HwFence>> {
+    pub(crate) fn arm(&self, timeline: &HwTimeline) -> Result<HwFence> {
         // INVARIANT: the slot gives the fence up: NULL from now on.
         let f = self.0.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if f.is_null() {
@@ -354,16 +361,9 @@ impl HwFenceSlot {
         // slot's and is now ours; the call consumes it. The timeline is live.
         // Neither is NULL or an error pointer, so the shim arms the fence.
         let fence = unsafe { bindings::dshim_hw_fence_arm(f, timeline.0.get()) };
-        // INVARIANT: the shim armed a hardware fence and returned its first
-        // count, which passes to the `ARef`.
-        // SAFETY: `fence` is the armed fence, not NULL, and `HwFence` is
-        // `repr(transparent)` over `Fence`, itself over the C struct.
-        Ok(unsafe { ARef::from_raw(NonNull::new_unchecked(fence.cast())) })
-    }
-
-    /// Whether the slot's fence was armed (and handed out).
-    pub fn is_armed(&self) -> bool {
-        self.0.load(Ordering::Acquire).is_null()
+        // SAFETY: `fence` is the armed hardware fence, not NULL, with its
+        // first count, which passes to the `HwFence`.
+        Ok(unsafe { HwFence::from_raw(fence) })
     }
 }
 
@@ -375,49 +375,92 @@ impl Drop for HwFenceSlot {
     }
 }
 
-/// A hardware fence, which the driver signals when the hardware is done.
+/// A hardware fence: the one handle that signals it, which the driver keeps
+/// until the hardware is done.
 ///
-/// Returned (as a [`Fence`], see [`HwFence::fence`]) from
-/// [`JobOps::run`](super::JobOps::run); it holds a count of its
-/// [`HwTimeline`] and nothing else.
+/// There is one `HwFence` per fence, so it signals once: [`HwFence::signal`]
+/// consumes it. Dropped unsignalled (the driver lost its job, or bailed out
+/// on an error path), it signals `ECANCELED`: a job can never hang on a
+/// hardware fence nobody holds. Everyone else sees the fence as a [`Fence`]
+/// ([`HwFence::fence`], or through `Deref`), which holds a count of the
+/// fence's [`HwTimeline`] and nothing else.
+///
+/// A job's hardware fence comes from [`RunContext::arm`], which allocates
+/// nothing; [`HwTimeline::new_fence`] makes one outside any job (a
+/// dependency, a test).
+///
+/// [`RunContext::arm`]: super::RunContext::arm
 ///
 /// # Invariants
 ///
-/// The fence is a live shim hardware fence, armed by `dshim_hw_fence_arm()`.
+/// `self.0` is a live shim hardware fence, armed by `dshim_hw_fence_arm()`,
+/// and `self` owns one of its counts.
 ///
 /// # Examples
 ///
 /// ```
 /// use kernel::drm_sched_shim::HwTimeline;
 ///
-/// let hw = HwTimeline::new(c"doc-hw")?.new_fence()?;
-/// hw.signal(Ok(()))?;
-/// assert_eq!(hw.result().map(|r| r.is_ok()), Some(true));
-/// // A second signal is refused, and changes nothing.
-/// assert_eq!(hw.signal(Err(EIO)), Err(EALREADY));
-/// assert_eq!(hw.result().map(|r| r.is_ok()), Some(true));
+/// let tl = HwTimeline::new(c"doc-hw")?;
+/// let hw = tl.new_fence()?;
+/// let seen = hw.fence();
+/// assert!(seen.is_shim() && seen.result().is_none());
+/// hw.signal(Err(EIO)); // consumed: it cannot signal twice
+/// assert_eq!(seen.result(), Some(Err(EIO)));
+///
+/// // Dropped unsignalled, it signals `ECANCELED`.
+/// let lost = tl.new_fence()?.fence();
+/// assert_eq!(lost.result(), Some(Err(ECANCELED)));
 /// # Ok::<(), Error>(())
 /// ```
-#[repr(transparent)]
-pub struct HwFence(Fence);
+pub struct HwFence(NonNull<bindings::dma_fence>);
 
-// SAFETY: As for `Fence`; `dshim_hw_fence_signal()` may be called from any
-// context, under the fence's own lock.
+// SAFETY: `dshim_hw_fence_signal()` may be called from any thread and any
+// context, under the fence's own lock, and so may the last `dma_fence_put()`.
 unsafe impl Send for HwFence {}
 
-// SAFETY: As for `Fence`.
+// SAFETY: `&HwFence` offers only what `&Fence` does, which is `Sync`.
 unsafe impl Sync for HwFence {}
 
-// SAFETY: As for `Fence`: the same `dma_fence` count.
-unsafe impl AlwaysRefCounted for HwFence {
-    fn inc_ref(&self) {
-        self.0.inc_ref();
+impl HwFence {
+    /// Takes over the first count of an armed hardware fence.
+    ///
+    /// # Safety
+    ///
+    /// `fence` must be a live shim hardware fence armed by
+    /// `dshim_hw_fence_arm()` (or made by `dshim_hw_fence_create()`), not
+    /// NULL, no other `HwFence` of which exists, and the caller passes one of
+    /// its counts.
+    unsafe fn from_raw(fence: *mut bindings::dma_fence) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        // SAFETY: Not NULL, by the caller's guarantee.
+        Self(unsafe { NonNull::new_unchecked(fence) })
     }
 
-    unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: `HwFence` is `repr(transparent)` over `Fence`; the caller
-        // gives up its count.
-        unsafe { Fence::dec_ref(obj.cast()) };
+    /// A new reference to the fence, as a plain [`Fence`]: to export it, to
+    /// wait for it, to make it another job's dependency.
+    pub fn fence(&self) -> ARef<Fence> {
+        ARef::from(&**self)
+    }
+
+    /// Signals the fence, consuming the handle: `Ok(())` for success, or
+    /// `Err(error)` for an error the fence (and the job's fence after it)
+    /// carries.
+    ///
+    /// # Context
+    ///
+    /// Any context.
+    pub fn signal(self, result: Result) {
+        let error = match result {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        };
+        // SAFETY: By the type invariant this is a live shim hardware fence;
+        // `error` is 0 or a negative errno, from a valid `Error`. It returns
+        // `-EALREADY` only for a fence signalled before, which only this
+        // handle does, and it is consumed here.
+        unsafe { bindings::dshim_hw_fence_signal(self.0.as_ptr(), error) };
+        // `drop(self)` sees the fence signalled, and only puts its count.
     }
 }
 
@@ -425,32 +468,20 @@ impl core::ops::Deref for HwFence {
     type Target = Fence;
 
     fn deref(&self) -> &Fence {
-        &self.0
+        // SAFETY: By the type invariant the fence is live while `self` holds
+        // its count; `Fence` is `repr(transparent)` over the C struct.
+        unsafe { &*self.0.as_ptr().cast::<Fence>() }
     }
 }
 
-impl HwFence {
-    /// A new reference to the same fence, as a plain [`Fence`]: what
-    /// [`JobOps::run`](super::JobOps::run) returns.
-    pub fn fence(&self) -> ARef<Fence> {
-        ARef::from(&self.0)
-    }
-
-    /// Signals the fence: `Ok(())` for success, or `Err(error)` for an error
-    /// the fence (and the job's fence after it) carries.
-    ///
-    /// Returns `Err(EALREADY)` if the fence had already signalled.
-    ///
-    /// # Context
-    ///
-    /// Any context.
-    pub fn signal(&self, result: Result) -> Result {
-        let error = match result {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        };
-        // SAFETY: By the type invariant this is a live shim hardware fence;
-        // `error` is 0 or a negative errno, from a valid `Error`.
-        to_result(unsafe { bindings::dshim_hw_fence_signal(self.as_raw(), error) })
+impl Drop for HwFence {
+    fn drop(&mut self) {
+        if !self.is_signaled() {
+            // SAFETY: By the type invariant a live shim hardware fence; only
+            // this handle signals it, so it is still unsignalled.
+            unsafe { bindings::dshim_hw_fence_signal(self.0.as_ptr(), ECANCELED.to_errno()) };
+        }
+        // SAFETY: By the type invariant `self` owns one count, given up here.
+        unsafe { bindings::dma_fence_put(self.0.as_ptr()) };
     }
 }

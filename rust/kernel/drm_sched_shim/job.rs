@@ -5,8 +5,14 @@
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
 
 use super::{
-    sched::Entity,
+    fence::HwFenceSlot,
+    sched::{
+        Entity,
+        Scheduler, //
+    },
     Fence,
+    HwFence,
+    HwTimeline,
     JobOps, //
 };
 use crate::{
@@ -22,9 +28,30 @@ use crate::{
 use core::{
     marker::PhantomData,
     mem::ManuallyDrop,
+    ops::Deref,
     pin::Pin,
     ptr::NonNull, //
 };
+
+/// What the shim owns for each job: the driver's data and the job's
+/// hardware fence, allocated together in [`Job::new`] so that
+/// [`JobOps::run`] allocates nothing.
+#[pin_data]
+pub(crate) struct Payload<T> {
+    /// Armed by [`RunContext::arm`], once.
+    pub(crate) slot: HwFenceSlot,
+    #[pin]
+    pub(crate) data: T,
+}
+
+impl<T> Payload<T> {
+    /// The driver data of a shared, pinned payload.
+    pub(crate) fn data(self: Pin<&Self>) -> Pin<&T> {
+        // SAFETY: `data` is structurally pinned (`#[pin]`): it is never moved
+        // out of a pinned `Payload`.
+        unsafe { self.map_unchecked(|p| &p.data) }
+    }
+}
 
 mod private {
     pub trait Sealed {}
@@ -62,8 +89,8 @@ impl JobState for Ready {}
 ///
 /// `ptr` is a live `struct dshim_job` created by `dshim_job_create()` on an
 /// entity of a scheduler using `OpsTable::<T>::OPS`, not submitted, whose
-/// creator's reference this object owns; its payload is a `Pin<KBox<T>>`
-/// turned foreign.
+/// creator's reference this object owns; its payload is a
+/// `Pin<KBox<Payload<T>>>` turned foreign.
 ///
 /// # Examples
 ///
@@ -72,8 +99,8 @@ impl JobState for Ready {}
 ///
 /// ```
 /// use core::sync::atomic::{AtomicU32, Ordering};
-/// use kernel::drm_sched_shim::{Fence, HwTimeline, Job, JobOps, Queue, SchedulerOptions};
-/// use kernel::sync::{aref::ARef, Arc};
+/// use kernel::drm_sched_shim::{HwTimeline, JobOps, Queue, RunContext, SchedulerOptions};
+/// use kernel::sync::Arc;
 ///
 /// struct Counted(Arc<AtomicU32>);
 ///
@@ -85,8 +112,8 @@ impl JobState for Ready {}
 ///
 /// #[vtable]
 /// impl JobOps for Counted {
-///     fn run(&self) -> Result<Option<ARef<Fence>>> {
-///         Ok(None)
+///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
+///         Ok(())
 ///     }
 /// }
 ///
@@ -104,7 +131,7 @@ impl JobState for Ready {}
 ///
 /// // The job waits for its dependency.
 /// assert!(!fence.is_signaled());
-/// dep.signal(Ok(()))?;
+/// dep.signal(Ok(()));
 /// q.wait_idle(5000)?;
 /// fence.wait_timeout(5000)?;
 /// assert!(fence.result().unwrap().is_ok());
@@ -113,7 +140,7 @@ impl JobState for Ready {}
 /// ```
 pub struct Job<T: JobOps, S: JobState = Created> {
     ptr: NonNull<bindings::dshim_job>,
-    _p: PhantomData<(Pin<KBox<T>>, S)>,
+    _p: PhantomData<(Pin<KBox<Payload<T>>>, S)>,
 }
 
 // SAFETY: The job owns its data `T` (which is `Send`), and the `dshim_job_*`
@@ -131,7 +158,8 @@ impl<T: JobOps> Job<T, Created> {
     /// an infallible one, such as a plain `T` value.
     ///
     /// The data is dropped exactly once by the shim once the job exists;
-    /// if creation fails it is dropped here.
+    /// if creation fails it is dropped here. The job's hardware fence is
+    /// allocated with it, for [`RunContext::arm`].
     ///
     /// `credits` may come straight from a submit ioctl: out of range, it is
     /// `EINVAL`, never a warning.
@@ -143,15 +171,14 @@ impl<T: JobOps> Job<T, Created> {
     /// # Examples
     ///
     /// ```
-    /// use kernel::drm_sched_shim::{self as dshim, Fence, Job, JobOps, Queue, SchedulerOptions};
-    /// use kernel::sync::aref::ARef;
+    /// use kernel::drm_sched_shim::{self as dshim, Job, JobOps, Queue, RunContext, SchedulerOptions};
     ///
     /// struct Nop;
     ///
     /// #[vtable]
     /// impl JobOps for Nop {
-    ///     fn run(&self) -> Result<Option<ARef<Fence>>> {
-    ///         Ok(None)
+    ///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
+    ///         Ok(())
     ///     }
     /// }
     ///
@@ -170,7 +197,9 @@ impl<T: JobOps> Job<T, Created> {
     where
         Error: From<E>,
     {
-        let data = KBox::pin_init(data, GFP_KERNEL)?.into_foreign();
+        let slot = HwFenceSlot::new()?;
+        let data = KBox::pin_init(try_pin_init!(Payload::<T> { slot, data <- data }? E), GFP_KERNEL)?
+            .into_foreign();
         // SAFETY: `entity` is live (type invariant of `Entity`); the payload
         // pointer is only used by the shim as an opaque cookie.
         let job = unsafe { bindings::dshim_job_create(entity.as_raw(), credits, data) };
@@ -185,7 +214,7 @@ impl<T: JobOps> Job<T, Created> {
             Err(e) => {
                 // SAFETY: No job was created, so the shim never calls `free`
                 // with `data`: we still own it.
-                drop(unsafe { <Pin<KBox<T>> as ForeignOwnable>::from_foreign(data) });
+                drop(unsafe { <Pin<KBox<Payload<T>>> as ForeignOwnable>::from_foreign(data) });
                 Err(e)
             }
         }
@@ -248,12 +277,15 @@ impl<T: JobOps, S: JobState> Job<T, S> {
     /// The job's driver data.
     pub fn data(&self) -> Pin<&T> {
         // SAFETY: By the type invariant the payload is a foreign
-        // `Pin<KBox<T>>`; the job is not submitted, so the shim calls no
-        // callback for it, and `free` runs only after our reference is
-        // dropped, which outlives `&self`.
-        unsafe {
-            <Pin<KBox<T>> as ForeignOwnable>::borrow(bindings::dshim_job_priv(self.ptr.as_ptr()))
-        }
+        // `Pin<KBox<Payload<T>>>`; the job is not submitted, so the shim
+        // calls no callback for it, and `free` runs only after our reference
+        // is dropped, which outlives `&self`.
+        let payload = unsafe {
+            <Pin<KBox<Payload<T>>> as ForeignOwnable>::borrow(bindings::dshim_job_priv(
+                self.ptr.as_ptr(),
+            ))
+        };
+        payload.data()
     }
 }
 
@@ -263,5 +295,124 @@ impl<T: JobOps, S: JobState> Drop for Job<T, S> {
         // job never submitted: dropping it makes the shim's worker call
         // `free`, which drops the data.
         unsafe { bindings::dshim_job_put(self.ptr.as_ptr()) };
+    }
+}
+
+/// A job the shim is calling back, borrowed for the duration of the call:
+/// what [`JobOps::timed_out`] and [`JobOps::cancel`] get, and
+/// [`JobOps::run`] through its [`RunContext`].
+///
+/// It holds no reference of its own, so a callback may stop its queue
+/// ([`JobRef::kill`]) without the driver keeping a queue reference in the
+/// job's data, which would keep the queue alive for as long as the job is.
+///
+/// # Invariants
+///
+/// `ptr` is a job of a scheduler using `OpsTable::<T>::OPS` that the shim
+/// keeps alive for `'a`, the duration of a callback.
+pub struct JobRef<'a, T: JobOps> {
+    ptr: NonNull<bindings::dshim_job>,
+    _p: PhantomData<&'a T>,
+}
+
+impl<'a, T: JobOps> JobRef<'a, T> {
+    /// # Safety
+    ///
+    /// `job` must be a job of a scheduler using `OpsTable::<T>::OPS`, not
+    /// NULL, that the shim keeps alive for `'a`.
+    pub(crate) unsafe fn new(job: *mut bindings::dshim_job) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            // SAFETY: Not NULL, by the caller's guarantee.
+            ptr: unsafe { NonNull::new_unchecked(job) },
+            _p: PhantomData,
+        }
+    }
+
+    /// Kills the job's entity (for a [`Queue`](super::Queue), the queue)
+    /// without waiting, as [`Entity::kill`] does: what a driver does to ban a
+    /// queue whose job hung. Does nothing to an entity killed before.
+    ///
+    /// # Context
+    ///
+    /// Any context.
+    pub fn kill(&self) {
+        // SAFETY: By the type invariant the job is live, and it holds a count
+        // of its entity, which `dshim_entity_kill()` may be given whatever
+        // its driver references.
+        unsafe { bindings::dshim_entity_kill(bindings::dshim_job_entity(self.ptr.as_ptr())) };
+    }
+
+    /// A driver reference to the job's entity; `None` once the driver
+    /// dropped its last one (the entity is killed, its memory kept by its
+    /// jobs).
+    pub fn entity(&self) -> Option<ARef<Entity<T>>> {
+        // SAFETY: By the type invariant the job is live and holds a count of
+        // its entity; `dshim_entity_get()` takes a driver reference unless
+        // none is left.
+        let e = unsafe { bindings::dshim_entity_get(bindings::dshim_job_entity(self.ptr.as_ptr())) };
+        // SAFETY: When not NULL, `e` is an entity of a scheduler using
+        // `OpsTable::<T>::OPS` and we own the reference just taken.
+        (!e.is_null()).then(|| unsafe { Entity::from_new(e) })
+    }
+
+    /// A driver reference to the job's scheduler; `None` once the driver
+    /// dropped its last one (it is shut down).
+    pub fn scheduler(&self) -> Option<ARef<Scheduler<T>>> {
+        // SAFETY: As in `entity`: the job keeps its scheduler's memory, and
+        // `dshim_sched_get()` takes a driver reference unless none is left.
+        let s = unsafe { bindings::dshim_sched_get(bindings::dshim_job_sched(self.ptr.as_ptr())) };
+        // SAFETY: When not NULL, `s` is a scheduler using
+        // `OpsTable::<T>::OPS` and we own the reference just taken.
+        (!s.is_null()).then(|| unsafe { Scheduler::from_new(s) })
+    }
+}
+
+/// What [`JobOps::run`] gets besides its data: the job ([`JobRef`], through
+/// `Deref`) and its hardware fence, to arm.
+///
+/// The hardware fence was allocated with the job ([`Job::new`]): arming it
+/// allocates nothing, as `run` must not. `run` returns `Ok(())` either way:
+/// if it armed the fence, the job is on the hardware until the
+/// [`HwFence`] signals (or is dropped, which signals `ECANCELED`); if not,
+/// the job completed in `run`. `run` cannot give the shim a fence of
+/// another kind, which nobody might ever signal.
+pub struct RunContext<'a, T: JobOps> {
+    job: JobRef<'a, T>,
+    slot: &'a HwFenceSlot,
+    /// The shim's reference to the armed fence, once armed.
+    armed: Option<ARef<Fence>>,
+}
+
+impl<'a, T: JobOps> RunContext<'a, T> {
+    pub(crate) fn new(job: JobRef<'a, T>, slot: &'a HwFenceSlot) -> Self {
+        Self {
+            job,
+            slot,
+            armed: None,
+        }
+    }
+
+    /// Arms the job's hardware fence as the next fence of `timeline` (one
+    /// per ring or engine, whose fences signal in the order they were
+    /// armed), and returns it for the driver to signal once the hardware is
+    /// done. Allocates nothing. Returns `Err(EALREADY)` the second time.
+    pub fn arm(&mut self, timeline: &HwTimeline) -> Result<HwFence> {
+        let hw = self.slot.arm(timeline)?;
+        self.armed = Some(hw.fence());
+        Ok(hw)
+    }
+
+    /// The shim's reference to the armed fence, if `run` armed it.
+    pub(crate) fn into_armed(self) -> Option<ARef<Fence>> {
+        self.armed
+    }
+}
+
+impl<'a, T: JobOps> Deref for RunContext<'a, T> {
+    type Target = JobRef<'a, T>;
+
+    fn deref(&self) -> &JobRef<'a, T> {
+        &self.job
     }
 }

@@ -4,9 +4,11 @@
 //!
 //! C header: [`include/drm/drm_sched_shim.h`](srctree/include/drm/drm_sched_shim.h)
 
-use super::{
-    job::Job,
-    Fence, //
+use super::job::{
+    Job,
+    JobRef,
+    Payload,
+    RunContext, //
 };
 use crate::{
     bindings,
@@ -46,7 +48,8 @@ pub enum TimeoutStatus {
 /// The driver's side of a scheduler: the job payload and its callbacks.
 ///
 /// The implementing type is the driver's per-job data. The shim owns it from
-/// [`Job::new`] on and hands it back to the callbacks below; it is dropped
+/// [`Job::new`] on and hands it back to the callbacks below, with the job
+/// itself ([`JobRef`]), which holds no reference; it is dropped
 /// exactly once, on the shim's worker, whatever happens to the job (ran,
 /// cancelled, killed, never submitted, failed dependency). Rust's [`Drop`]
 /// is therefore the C `free` callback.
@@ -64,8 +67,9 @@ pub enum TimeoutStatus {
 /// of the data, cannot wait for the shim: `wait_idle()` and
 /// [`flush()`](super::flush) return `EDEADLK` there, since the job being
 /// called back is not freed until the callback returns. Nor may `run`,
-/// `timed_out` or `cancel` wait for a fence ([`Fence::wait_timeout`]): they
-/// are fence signalling paths.
+/// `timed_out` or `cancel` wait for a fence
+/// ([`Fence::wait_timeout`](super::Fence::wait_timeout)): they are fence
+/// signalling paths.
 ///
 /// # Implementing
 ///
@@ -78,23 +82,27 @@ pub trait JobOps: Send + Sync + Sized + 'static {
     /// Puts the job on the hardware. Called once per job, in submission
     /// order within an entity, once its dependencies signalled.
     ///
-    /// Returns the hardware fence (a [`HwFence`](super::HwFence) as
-    /// [`Fence`]), `None` if the job completed synchronously, or an error
-    /// that the job's fence signals with.
+    /// `run` has the data to itself (no other callback runs before it
+    /// returned). It arms the job's hardware fence with
+    /// [`RunContext::arm`] and hands the [`HwFence`](super::HwFence) to
+    /// whatever signals it when the hardware is done; the job is then on
+    /// the hardware until it signals. If `run` does not arm it, the job
+    /// completed synchronously. An error fails the job's fence with it.
     ///
     /// A fence signalling path: the job's fence is published and memory
     /// reclaim may wait for it, so `run` must neither allocate with
     /// `GFP_KERNEL` nor wait for a fence. The shim runs it inside
-    /// `dma_fence_begin_signalling()`, and lockdep reports either. Arm a
-    /// [`HwFenceSlot`](super::HwFenceSlot) made with the job.
-    /// The same holds for [`JobOps::timed_out`] and [`JobOps::cancel`].
-    fn run(&self) -> Result<Option<ARef<Fence>>>;
+    /// `dma_fence_begin_signalling()`, and lockdep reports either; arming
+    /// allocates nothing. The same holds for [`JobOps::timed_out`] and
+    /// [`JobOps::cancel`].
+    fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result;
 
     /// The job has been on the hardware longer than the scheduler's timeout.
     ///
-    /// Called only for a job whose [`JobOps::run`] returned a hardware
-    /// fence. Without this callback the timer is re-armed.
-    fn timed_out(&self) -> TimeoutStatus {
+    /// Called only for a job whose [`JobOps::run`] armed its hardware
+    /// fence, still unsignalled. Without this callback the timer is
+    /// re-armed. [`JobRef::kill`] bans the job's queue.
+    fn timed_out(&self, _job: &JobRef<'_, Self>) -> TimeoutStatus {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -103,7 +111,7 @@ pub trait JobOps: Send + Sync + Sized + 'static {
     ///
     /// Called at most once per job. Without this callback jobs on the
     /// hardware run to completion.
-    fn cancel(&self) {
+    fn cancel(&self, _job: &JobRef<'_, Self>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -127,31 +135,40 @@ impl<T: JobOps> OpsTable<T> {
         free: Some(Self::free),
     };
 
-    /// The driver data of a job, borrowed for the duration of a callback.
+    /// The payload of a job, borrowed for the duration of a callback.
     ///
     /// # Safety
     ///
     /// `job` must be a job the shim is calling back, of a scheduler created
     /// with [`OpsTable<T>::OPS`], and the shim's `free` callback for it must
-    /// not have started.
-    unsafe fn data<'a>(job: *mut bindings::dshim_job) -> Pin<&'a T> {
+    /// not have started; nothing borrows the payload mutably meanwhile.
+    unsafe fn payload<'a>(job: *mut bindings::dshim_job) -> Pin<&'a Payload<T>> {
         // SAFETY: The shim keeps `job` alive during the callback. Its payload
-        // is a `Pin<KBox<T>>` turned foreign by `Job::new` (the only way to
-        // create jobs on such a scheduler); `free`, where it is taken back,
-        // has not started, and nothing borrows it mutably.
-        unsafe { <Pin<KBox<T>> as ForeignOwnable>::borrow(bindings::dshim_job_priv(job)) }
+        // is a `Pin<KBox<Payload<T>>>` turned foreign by `Job::new` (the only
+        // way to create jobs on such a scheduler); `free`, where it is taken
+        // back, has not started, and the caller excludes mutable borrows.
+        unsafe { <Pin<KBox<Payload<T>>> as ForeignOwnable>::borrow(bindings::dshim_job_priv(job)) }
     }
 
     /// # Safety
     ///
     /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
     unsafe extern "C" fn run(job: *mut bindings::dshim_job) -> *mut bindings::dma_fence {
-        // SAFETY: The shim calls `run` on a live job before its `free`.
-        let data = unsafe { Self::data(job) };
-        match data.get_ref().run() {
+        // SAFETY: The shim calls `run` once per job, on a live job before its
+        // `free`, and calls no other callback for it before `run` returned
+        // (`timedout` and `cancel` only see jobs `run` put on the hardware
+        // list after it returned): the payload is ours alone.
+        let payload = unsafe {
+            <Pin<KBox<Payload<T>>> as ForeignOwnable>::borrow_mut(bindings::dshim_job_priv(job))
+        };
+        let payload = payload.project();
+        // SAFETY: The shim keeps `job` alive for the call.
+        let mut ctx = RunContext::new(unsafe { JobRef::new(job) }, payload.slot);
+        match T::run(payload.data, &mut ctx) {
             // The hardware fence's count passes to the shim.
-            Ok(Some(fence)) => ARef::into_raw(fence).cast().as_ptr(),
-            Ok(None) => core::ptr::null_mut(),
+            Ok(()) => ctx
+                .into_armed()
+                .map_or(core::ptr::null_mut(), |f| ARef::into_raw(f).cast().as_ptr()),
             Err(e) => e.to_ptr(),
         }
     }
@@ -162,9 +179,12 @@ impl<T: JobOps> OpsTable<T> {
     unsafe extern "C" fn timed_out(
         job: *mut bindings::dshim_job,
     ) -> bindings::dshim_timeout_status {
-        // SAFETY: The shim calls `timedout` on a live job before its `free`.
-        let data = unsafe { Self::data(job) };
-        match data.get_ref().timed_out() {
+        // SAFETY: The shim calls `timedout` on a live job after its `run`
+        // returned and before its `free`.
+        let payload = unsafe { Self::payload(job) };
+        // SAFETY: The shim keeps `job` alive for the call.
+        let job = unsafe { JobRef::new(job) };
+        match payload.data().get_ref().timed_out(&job) {
             TimeoutStatus::Continue => bindings::dshim_timeout_status_DSHIM_TIMEOUT_CONTINUE,
             TimeoutStatus::DeviceGone => bindings::dshim_timeout_status_DSHIM_TIMEOUT_DEVICE_GONE,
         }
@@ -174,10 +194,12 @@ impl<T: JobOps> OpsTable<T> {
     ///
     /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
     unsafe extern "C" fn cancel(job: *mut bindings::dshim_job) {
-        // SAFETY: The shim calls `cancel` on a live job and its `free` waits
-        // until `cancel` returned.
-        let data = unsafe { Self::data(job) };
-        data.get_ref().cancel();
+        // SAFETY: The shim calls `cancel` on a live job after its `run`
+        // returned, and its `free` waits until `cancel` returned.
+        let payload = unsafe { Self::payload(job) };
+        // SAFETY: The shim keeps `job` alive for the call.
+        let job = unsafe { JobRef::new(job) };
+        payload.data().get_ref().cancel(&job);
     }
 
     /// # Safety
@@ -186,10 +208,10 @@ impl<T: JobOps> OpsTable<T> {
     unsafe extern "C" fn free(job: *mut bindings::dshim_job) {
         // SAFETY: The shim calls `free` exactly once per job, after every
         // other callback for it returned; the payload came from
-        // `Pin<KBox<T>>::into_foreign` in `Job::new`, and no borrow of it
-        // from `Self::data` outlives the callback that took it.
+        // `Pin<KBox<Payload<T>>>::into_foreign` in `Job::new`, and no borrow
+        // of it from a callback outlives that callback.
         drop(unsafe {
-            <Pin<KBox<T>> as ForeignOwnable>::from_foreign(bindings::dshim_job_priv(job))
+            <Pin<KBox<Payload<T>>> as ForeignOwnable>::from_foreign(bindings::dshim_job_priv(job))
         });
     }
 }
@@ -263,15 +285,14 @@ impl<'a> SchedulerOptions<'a> {
 /// A scheduler with two priorities and one entity on each.
 ///
 /// ```
-/// use kernel::drm_sched_shim::{Fence, Job, JobOps, Scheduler, SchedulerOptions};
-/// use kernel::sync::aref::ARef;
+/// use kernel::drm_sched_shim::{Job, JobOps, RunContext, Scheduler, SchedulerOptions};
 ///
 /// struct Nop;
 ///
 /// #[vtable]
 /// impl JobOps for Nop {
-///     fn run(&self) -> Result<Option<ARef<Fence>>> {
-///         Ok(None) // done at once: no hardware fence
+///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
+///         Ok(()) // done at once: no hardware fence armed
 ///     }
 /// }
 ///
@@ -330,11 +351,23 @@ impl<T: JobOps> Scheduler<T> {
         // table is a constant of `T`'s module, which `desc.owner` names, so
         // the shim keeps it loaded for as long as it may use the table.
         let s = from_err_ptr(unsafe { bindings::dshim_sched_create(&desc) })?;
-        // INVARIANT: the shim returned a live scheduler using
-        // `OpsTable::<T>::OPS` and its first driver reference.
-        // SAFETY: `s` is not NULL on success; `Scheduler<T>` is
-        // `repr(transparent)` over the C struct.
-        Ok(unsafe { ARef::from_raw(NonNull::new_unchecked(s.cast())) })
+        // SAFETY: On success the shim returned a live scheduler using
+        // `OpsTable::<T>::OPS`, not NULL, and its first driver reference.
+        Ok(unsafe { Self::from_new(s) })
+    }
+
+    /// Takes over a driver reference to a scheduler.
+    ///
+    /// # Safety
+    ///
+    /// `s` must be a live scheduler, not NULL, created with
+    /// `OpsTable::<T>::OPS`, and the caller must own a driver reference to
+    /// it, which passes to the returned [`ARef`].
+    pub(crate) unsafe fn from_new(s: *mut bindings::dshim_sched) -> ARef<Self> {
+        // INVARIANT: guaranteed by the caller.
+        // SAFETY: `Scheduler<T>` is `repr(transparent)` over the C struct;
+        // the caller guarantees the rest.
+        unsafe { ARef::from_raw(NonNull::new_unchecked(s.cast())) }
     }
 
     fn as_raw(&self) -> *mut bindings::dshim_sched {
@@ -403,15 +436,14 @@ impl<T: JobOps> Scheduler<T> {
 /// A killed entity takes no more jobs; the scheduler carries on.
 ///
 /// ```
-/// use kernel::drm_sched_shim::{Fence, Job, JobOps, Scheduler, SchedulerOptions};
-/// use kernel::sync::aref::ARef;
+/// use kernel::drm_sched_shim::{Job, JobOps, RunContext, Scheduler, SchedulerOptions};
 ///
 /// struct Nop;
 ///
 /// #[vtable]
 /// impl JobOps for Nop {
-///     fn run(&self) -> Result<Option<ARef<Fence>>> {
-///         Ok(None)
+///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
+///         Ok(())
 ///     }
 /// }
 ///
@@ -460,7 +492,7 @@ impl<T: JobOps> Entity<T> {
     /// `e` must be a live entity, not NULL, of a scheduler created with
     /// `OpsTable::<T>::OPS`, and the caller must own a driver reference to
     /// it, which passes to the returned [`ARef`].
-    unsafe fn from_new(e: *mut bindings::dshim_entity) -> ARef<Self> {
+    pub(crate) unsafe fn from_new(e: *mut bindings::dshim_entity) -> ARef<Self> {
         // INVARIANT: guaranteed by the caller.
         // SAFETY: `Entity<T>` is `repr(transparent)` over the C struct; the
         // caller guarantees the rest.
@@ -515,15 +547,14 @@ impl<T: JobOps> Entity<T> {
 /// # Examples
 ///
 /// ```
-/// use kernel::drm_sched_shim::{Fence, Job, JobOps, Queue, SchedulerOptions};
-/// use kernel::sync::aref::ARef;
+/// use kernel::drm_sched_shim::{Job, JobOps, Queue, RunContext, SchedulerOptions};
 ///
 /// struct Nop;
 ///
 /// #[vtable]
 /// impl JobOps for Nop {
-///     fn run(&self) -> Result<Option<ARef<Fence>>> {
-///         Ok(None)
+///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
+///         Ok(())
 ///     }
 /// }
 ///
