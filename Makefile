@@ -13,7 +13,7 @@ SHELL := /bin/bash
 #                  Debian's linux-source-6.12 and linux-source-7.3)
 #   KSRC=/path     your own kernel tree (>= 6.12) instead of Debian's
 #   DSHIM_CACHE=   cache dir (tree, builds, logs); ~/.cache/drm-sched-shim
-#   PASS=c|e2e|amx|rust|smp|kcsan  run one pass of `make check` only
+#   PASS=c|e2e|amx|rust|rvgpu|smp|kcsan  run one pass of `make check` only
 #   SUITES=glob    KUnit suite glob, e.g. SUITES='dshim_fence*'
 #   JOBS=n         parallel build jobs (default: number of CPUs)
 export KERNEL KSRC DSHIM_CACHE PASS SUITES JOBS
@@ -60,7 +60,7 @@ help:
 	@echo 'cache), unless KERNEL= picks one.'
 	@echo
 	@echo 'Variables: KERNEL=6.12|7.3|all, KSRC=/path/to/linux (>= 6.12),'
-	@echo '  DSHIM_CACHE=dir, PASS=c|e2e|amx|rust|smp|kcsan, SUITES=glob, JOBS=n'
+	@echo '  DSHIM_CACHE=dir, PASS=c|e2e|amx|rust|rvgpu|smp|kcsan, SUITES=glob, JOBS=n'
 	@echo "Cache: $${DSHIM_CACHE:-$$HOME/.cache/drm-sched-shim}"
 
 setup:

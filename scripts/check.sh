@@ -13,7 +13,7 @@
 # Installs and prepares what is missing first; each kernel's first boot is
 # preceded by a preflight boot (scripts/passes.sh: uml_preflight).
 #
-# Environment: PASS=all|c|e2e|amx|rust|smp|kcsan, DSHIM_E2E_SECONDS (default 25),
+# Environment: PASS=all|c|e2e|amx|rust|rvgpu|smp|kcsan, DSHIM_E2E_SECONDS (default 25),
 # DSHIM_AMX_SECONDS (default 10), DSHIM_AMX_MIN_KILLED (default 20),
 # DSHIM_FAKE_XSTATE (default 11008), DSHIM_PREFLIGHT_TIMEOUT (default 120),
 # DSHIM_E2E_MIN_KILLED (default 100), SUITES=glob (KUnit suite glob, replaces
@@ -39,22 +39,24 @@ DSHIM_PROG=check
 
 PASS=${PASS:-all}
 case $PASS in
-all | c | e2e | amx | rust | smp | kcsan) ;;
-*) die "PASS=$PASS: expected all, c, e2e, amx, rust, smp or kcsan" ;;
+all | c | e2e | amx | rust | rvgpu | smp | kcsan) ;;
+*) die "PASS=$PASS: expected all, c, e2e, amx, rust, rvgpu, smp or kcsan" ;;
 esac
 
 # kernel_passes K: the passes `make check` runs on kernel K, in order.
-# - rust: 7.x only. The abstraction is written against 7.x's Rust
+# - rust, rvgpu: 7.x only. The abstraction is written against 7.x's Rust
 #   (kernel::sync::aref, pin-init's crate, #[kunit_tests]), where the
 #   Rust GPU drivers live; 6.12's Rust has no kernel::drm, so no Rust
-#   DRM driver could use it there (README, "Kernels").
+#   DRM driver could use it there (README, "Kernels"). rvgpu, the Rust
+#   DRM driver, boots the Rust pass's kernel for the e2e test.
 # - amx: 6.x only. It proves scripts/uml-fixes/6.12's FP-state backport
 #   on an emulated Intel AMX host; 7.x's UML sizes the FP state at run time
 #   itself, upstream's code that the backport copies.
 # - kcsan: 7.x only. It judges data races in the shim's own functions,
 #   which are the same code on both kernels (c-shim/compat.h aside), and
 #   its x86-64 build is the most expendable of a cold run's eight.
-# PASS=p runs p on every kernel of the run that can build it (rust: 7.x).
+# PASS=p runs p on every kernel of the run that can build it (rust and
+# rvgpu: 7.x).
 kernel_passes() {
 	local k=$1 major=${1%%.*}
 	case $PASS in
@@ -62,10 +64,10 @@ kernel_passes() {
 		if [ "$major" -lt 7 ]; then
 			echo c e2e amx smp
 		else
-			echo c e2e rust smp kcsan
+			echo c e2e rust rvgpu smp kcsan
 		fi
 		;;
-	rust) [ "$major" -lt 7 ] || echo rust ;;
+	rust | rvgpu) [ "$major" -lt 7 ] || echo "$PASS" ;;
 	*) echo "$PASS" ;;
 	esac
 }
@@ -75,9 +77,9 @@ kernel_passes() {
 # build in the cache. The e2e and amx passes boot the C pass's kernel;
 # the x86-64 passes build their own. Only for the estimate up front.
 declare -A EST_COLD=([c6]=6 [e2e6]=1 [amx6]=1 [rust6]=7 [smp6]=11 [kcsan6]=7
-	[c7]=10 [e2e7]=1 [amx7]=1 [rust7]=8 [smp7]=12 [kcsan7]=9)
+	[c7]=10 [e2e7]=1 [amx7]=1 [rust7]=8 [rvgpu7]=1 [smp7]=12 [kcsan7]=9)
 declare -A EST_WARM=([c6]=1 [e2e6]=1 [amx6]=1 [rust6]=1 [smp6]=3 [kcsan6]=2
-	[c7]=3 [e2e7]=1 [amx7]=1 [rust7]=2 [smp7]=3 [kcsan7]=2)
+	[c7]=3 [e2e7]=1 [amx7]=1 [rust7]=2 [rvgpu7]=1 [smp7]=3 [kcsan7]=2)
 
 # Print how long this run should take, from what the cache already has.
 check_estimate() {
@@ -85,7 +87,11 @@ check_estimate() {
 	for run in "${runs[@]}"; do
 		read -r k p <<<"$run"
 		dshim_use_kernel "$k"
-		case $p in e2e | amx) bd=$(dshim_build_dir c) ;; *) bd=$(dshim_build_dir "$p") ;; esac
+		case $p in
+		e2e | amx) bd=$(dshim_build_dir c) ;;
+		rvgpu) bd=$(dshim_build_dir rust) ;;
+		*) bd=$(dshim_build_dir "$p") ;;
+		esac
 		key=$p$((${k%%.*} < 7 ? 6 : 7))
 		if [ -f "$bd/.config" ] && [ -e "$bd/vmlinux" ]; then
 			m=$((m + EST_WARM[$key])) warm=$((warm + 1))
@@ -151,13 +157,19 @@ for run in "${runs[@]}"; do
 	read -r k p <<<"$run"
 	dshim_use_kernel "$k"
 	label="$p $k"
+	# the issue's name for it: the e2e test, on rvgpu
+	[ "$p" != rvgpu ] || label="e2e $k rvgpu"
 	i=$((i + 1))
 	echo
 	msg "=== [$i/${#runs[@]}] $label pass ($(elapsed "$t_start") so far) ==="
-	if [ "$p" = e2e ] || [ "$p" = amx ]; then
+	if [ "$p" = e2e ] || [ "$p" = amx ] || [ "$p" = rvgpu ]; then
 		# SUITES picks KUnit suites: the e2e test has none
 		[ -z "${SUITES:-}" ] || continue
-		if [ "$p" = e2e ]; then e2e_pass; else e2e_amx_pass; fi
+		case $p in
+		e2e) e2e_pass ;;
+		amx) e2e_amx_pass ;;
+		rvgpu) e2e_rvgpu_pass ;;
+		esac
 	elif [ "$p" = smp ] || [ "$p" = kcsan ]; then
 		smp_pass "$p"
 	else

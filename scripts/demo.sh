@@ -7,7 +7,10 @@
 # in the UML guest against the vgpu sample driver, once with vgpu.raw=1
 # (raw drm_sched, the 2023 way) and once on the shim (scripts/e2e.sh,
 # scripts/e2e-init.sh). Summary line "e2e: raw N kernel reports, shim 0
-# reports, P processes killed, J jobs, 0 leaked".
+# reports, P processes killed, J jobs, 0 leaked". On 7.x the same loop
+# also runs against rvgpu, vgpu's Rust twin (the Rust pass's kernel), as
+# a third row, and the line ends "; rvgpu 0 reports, P processes killed,
+# 0 leaked".
 #
 # Then KUnit: one kernel (the C pass's debug config plus the raw drm_sched
 # reproducers, kunit/raw-repro.kunitconfig) and several boots of it:
@@ -114,11 +117,27 @@ if [ "$E2E_FAILED" != 0 ]; then
 	printf '  %s\n' "${E2E_PROBLEMS[@]}"
 	e2e_rc=1
 fi
+# 7.x: the same loop on rvgpu, the Rust twin of vgpu (the Rust pass's
+# kernel)
+rows=("raw drm_sched (2023)" "${raw[@]}" "shim (vgpu, C)" "${shim[@]}")
+rvgpu_part=
+if [ "${DSHIM_KERNEL%%.*}" -ge 7 ]; then
+	pass_build_or_exit rust
+	e2e_boot rust rvgpu "$secs"
+	e2e_judge "$secs" 100 1
+	rows+=("shim (rvgpu, Rust)" "$E2E_SECONDS" "$E2E_STARTED" "$E2E_KILLED" "$E2E_JOBS"
+		"$E2E_REPORTS" "$E2E_LEAKED")
+	rvgpu_part="; rvgpu $E2E_REPORTS reports, $E2E_KILLED processes killed, $E2E_LEAKED leaked"
+	if [ "$E2E_FAILED" != 0 ]; then
+		printf '  %s\n' "${E2E_PROBLEMS[@]}"
+		e2e_rc=1
+	fi
+fi
 echo
 printf '  %-22s %8s %8s %8s %8s %8s %8s\n' "kill loop" seconds started killed jobs reports leaked \
-	"raw drm_sched (2023)" "${raw[@]}" "shim" "${shim[@]}"
+	"${rows[@]}"
 echo "  (?: the raw kernel crashed or hung before it got there)"
-e2e_line="e2e: raw ${raw[4]} kernel reports, shim ${shim[4]} reports, ${shim[2]} processes killed, ${shim[3]} jobs, ${shim[5]} leaked"
+e2e_line="e2e: raw ${raw[4]} kernel reports, shim ${shim[4]} reports, ${shim[2]} processes killed, ${shim[3]} jobs, ${shim[5]} leaked$rvgpu_part"
 echo "$e2e_line"
 
 # --- KUnit ------------------------------------------------------------------

@@ -7,7 +7,8 @@
 #       timeout -k 0.01 0.05 glxgears & done; sleep 0.1; done
 #
 # with vgpu-client in place of glxgears, for DSHIM_E2E_SECONDS, against
-# the vgpu driver (vgpu.raw=0: the shim, vgpu.raw=1: raw drm_sched).
+# the vgpu driver (vgpu.raw=0: the shim, vgpu.raw=1: raw drm_sched), or
+# its Rust twin rvgpu (DSHIM_E2E_DRIVER=rvgpu: samples/rvgpu/).
 # Beside it a keeper process holds sync files and dma-bufs the clients
 # send it, and a reader cats dma_buf/bufinfo and the counters in a loop.
 # Then the final check: every process gone, every counter of live
@@ -15,8 +16,8 @@
 # (UML), or an initramfs with the same tools (the x86-64 guest of
 # scripts/smp.sh); the guest writes only to its own devtmpfs.
 #
-# Environment (from the kernel command line): DSHIM_E2E_CLIENT (the
-# static vgpu-client), DSHIM_E2E_SECONDS (default 25), DSHIM_E2E_BATCH
+# Environment (from the kernel command line): DSHIM_E2E_DRIVER (vgpu or
+# rvgpu, default vgpu), DSHIM_E2E_CLIENT (the static vgpu-client), DSHIM_E2E_SECONDS (default 25), DSHIM_E2E_BATCH
 # (clients per batch, default 10), DSHIM_E2E_MODULES (the modules to
 # insmod first, ':'-separated, in load order: vgpu and what it needs,
 # with the vgpu.* options of the kernel command line, as modprobe would).
@@ -49,7 +50,10 @@ mkdir -p "$scratch"
 client=${DSHIM_E2E_CLIENT:?}
 secs=${DSHIM_E2E_SECONDS:-25}
 batch_size=${DSHIM_E2E_BATCH:-10}
-vgpu_stats=/sys/kernel/debug/vgpu/stats
+# the driver under test: vgpu (C) or rvgpu (its Rust twin); same uapi,
+# same counters under /sys/kernel/debug/DRIVER/
+driver=${DSHIM_E2E_DRIVER:-vgpu}
+vgpu_stats=/sys/kernel/debug/$driver/stats
 shim_stats=/sys/kernel/debug/drm_sched_shim/stats
 sock=$scratch/keeper.sock
 rcs=$scratch/rc
@@ -161,7 +165,7 @@ module_unload() {
 }
 
 if [ ! -c /dev/dri/renderD128 ]; then
-	say "no /dev/dri/renderD128: is CONFIG_DRM_VGPU in the kernel?"
+	say "no /dev/dri/renderD128: is $driver in the kernel (CONFIG_DRM_${driver^^})?"
 	finish
 fi
 say "$("$client" info)"
@@ -290,7 +294,7 @@ while [ "$LIVE" != 0 ] && [ $((SECONDS - t0)) -lt 20 ]; do
 	live
 done
 leaked=$LIVE
-[ ! -e "$vgpu_stats" ] || sed 's/^/e2e: vgpu: /' "$vgpu_stats"
+[ ! -e "$vgpu_stats" ] || sed "s/^/e2e: $driver: /" "$vgpu_stats"
 sed 's/^/e2e: shim: /' "$shim_stats"
 say "result $counts leaked=$leaked"
 finish

@@ -8,12 +8,16 @@
 #
 #   e2e_client               build the static vgpu-client on the host
 #   e2e_boot NAME MODE SECS  boot build-NAME with vgpu.raw=0 (MODE shim, amx)
-#                            or 1 (raw) for a SECS-second loop
+#                            or 1 (raw), or for rvgpu (MODE rvgpu), for a
+#                            SECS-second loop
 #   e2e_judge SECS MIN_KILLED STRICT
 #                            the checks of the last e2e_boot; sets E2E_*
 #   e2e_pass                 make check's e2e pass: the three above
 #   e2e_amx_pass             make check's amx pass: a shorter e2e pass on
 #                            this host made to look like an Intel AMX one
+#   e2e_rvgpu_pass           make check's rvgpu pass (7.x): the e2e pass on
+#                            rvgpu, the Rust twin of vgpu, in the Rust
+#                            pass's kernel
 #
 # Environment: DSHIM_E2E_BATCH (clients per batch, default 10).
 
@@ -88,11 +92,19 @@ e2e_modules() {
 
 # e2e_boot NAME MODE SECS: sets BOOT_LOG, BOOT_RC, E2E_MODE, E2E_MODULES.
 e2e_boot() {
-	local name=$1 mode=$2 secs=$3 raw=0 grace
+	local name=$1 mode=$2 secs=$3 raw=0 grace driver=vgpu
+	local -a dargs=()
 	[ "$mode" = raw ] && raw=1
 	E2E_MODE=$mode
 	E2E_MODULES=$(e2e_modules "$name")
-	msg "e2e: booting UML ($name kernel, vgpu.raw=$raw): ${secs}s of the kill loop"
+	if [ "$mode" = rvgpu ]; then
+		driver=rvgpu
+		dargs=(DSHIM_E2E_DRIVER=rvgpu)
+		msg "e2e: booting UML ($name kernel, rvgpu): ${secs}s of the kill loop"
+	else
+		dargs=("vgpu.raw=$raw")
+		msg "e2e: booting UML ($name kernel, vgpu.raw=$raw): ${secs}s of the kill loop"
+	fi
 	# raw drm_sched livelocks the kernel on purpose (it spins on a
 	# freed spinlock): do not wait long past the loop
 	grace=${DSHIM_E2E_GRACE:-240}
@@ -103,7 +115,7 @@ e2e_boot() {
 		msg "e2e: kmemleak off for this boot (see uml_kmemleak_contended)"
 	fi
 	uml_boot "$name" "$DSHIM_LOGS/e2e-$mode.log" $((secs + grace)) \
-		"$DSHIM_SCRIPTS/e2e-init.sh" kunit.enable=0 "vgpu.raw=$raw" \
+		"$DSHIM_SCRIPTS/e2e-init.sh" kunit.enable=0 "${dargs[@]}" \
 		"DSHIM_E2E_CLIENT=$E2E_CLIENT" "DSHIM_E2E_SECONDS=$secs" \
 		"DSHIM_E2E_BATCH=${DSHIM_E2E_BATCH:-10}" \
 		${E2E_MODULES:+"DSHIM_E2E_MODULES=$E2E_MODULES"} "${more[@]}"
@@ -136,7 +148,7 @@ e2e_judge() {
 	}
 	# the guest's lines (its console ends them with CR LF)
 	E2E_OUT=$(tr -d '\r' <"$BOOT_LOG" | grep -a '^e2e: ' || true)
-	grep -v -e '^e2e: badinput: ok ' -e '^e2e: vgpu: ' -e '^e2e: shim: ' \
+	grep -v -e '^e2e: badinput: ok ' -e '^e2e: r\{0,1\}vgpu: ' -e '^e2e: shim: ' \
 		-e '^e2e: progress ' <<<"$E2E_OUT" | sed 's/^/    /'
 
 	read -r bp bf < <(sed -n 's/^e2e: badinput: badinput: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
@@ -226,12 +238,26 @@ e2e_pass() {
 	e2e_pass_results
 }
 
-# e2e_pass_ready NAME: start pass NAME's PASS_* afresh, build the C pass's
-# kernel (unless the C pass did) and the client; false, with the pass
-# failed, if either does not build.
+# e2e_rvgpu_pass: make check's rvgpu pass, the e2e pass once more with
+# rvgpu (samples/rvgpu/, Rust) in place of vgpu: the same client, uapi
+# cases, kill loop and checks, in the Rust pass's kernel (rvgpu built in,
+# no vgpu); sets PASS_* like pass_run.
+# shellcheck disable=SC2034 # PASS_*: results for check.sh
+e2e_rvgpu_pass() {
+	local secs=${DSHIM_E2E_SECONDS:-25} min=${DSHIM_E2E_MIN_KILLED:-100}
+	e2e_pass_ready rvgpu rust || return 0
+	e2e_boot rust rvgpu "$secs"
+	e2e_judge "$secs" "$min" 1
+	e2e_pass_results
+}
+
+# e2e_pass_ready NAME [BUILD]: start pass NAME's PASS_* afresh, build the
+# kernel of pass BUILD (default c, unless that pass did) and the client;
+# false, with the pass failed, if either does not build.
 e2e_pass_ready() {
+	local build=${2:-c}
 	PASS_PASSED=0 PASS_FAILED=0 PASS_SUITES=1 PASS_PROBLEMS=() PASS_LOGS=()
-	if [[ " $PASS_BUILT " != *" $DSHIM_KERNEL/c "* ]] && ! pass_build c "$(dshim_tree)"; then
+	if [[ " $PASS_BUILT " != *" $DSHIM_KERNEL/$build "* ]] && ! pass_build "$build" "$(dshim_tree)"; then
 		PASS_FAILED=1
 		return 1
 	fi

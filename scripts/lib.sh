@@ -267,8 +267,10 @@ lock_cache() {
 # they are not part of the shim (make patches leaves them out of the
 # series). 6.12: the backport that lets its UML run userspace on hosts
 # whose XSTATE is larger than its fixed 2,696-byte buffer (Intel AMX).
-# 7.3: SMP UML's secondary CPUs free memory before they are online. See
-# each patch's header. DSHIM_UML_FIXES (the current kernel's) is set by
+# 7.3: SMP UML's secondary CPUs free memory before they are online, and
+# the like; and one that is not UML's: 7.3's Rust DRM API cannot set
+# DRIVER_SYNCOBJ, which rvgpu (samples/rvgpu/) needs. See each patch's
+# header. DSHIM_UML_FIXES (the current kernel's) is set by
 # dshim_use_kernel.
 # In a tree we patched: a copy of each patch applied, so that a changed
 # patch can be taken out again before its new version goes in.
@@ -295,20 +297,20 @@ uml_fixes_apply() {
 		if [ -f "$copy" ]; then
 			cmp -s "$copy" "$p" && continue
 			if ! uml_patch "$tree" -R "$copy"; then
-				warn "the UML host fix $name changed, and its old version does not come out of $tree cleanly: make distclean, then run again"
+				warn "the test-kernel fix $name changed, and its old version does not come out of $tree cleanly: make distclean, then run again"
 				continue
 			fi
 			rm -f "$copy"
-			msg "took the old version of the UML host fix $name out of $tree"
+			msg "took the old version of the test-kernel fix $name out of $tree"
 		fi
 		# not in yet (it may be, unrecorded: from before we kept copies)
 		if ! patch -d "$tree" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
 			if ! uml_patch "$tree" -N "$p"; then
-				warn "the UML host fix $name does not apply to $tree: its UML stays as it is"
+				warn "the test-kernel fix $name does not apply to $tree: its UML stays as it is"
 				uml_host_check "$tree"
 				continue
 			fi
-			msg "applied the UML host fix $name (not part of the shim; see its header)"
+			msg "applied the test-kernel fix $name (not part of the shim; see its header)"
 		fi
 		mkdir -p "${copy%/*}"
 		cp "$p" "$copy"
@@ -321,10 +323,10 @@ uml_fixes_revert() {
 	[ -d "$tree/$DSHIM_UML_FIXES_MARK" ] || return 0
 	while IFS= read -r copy; do
 		if uml_patch "$tree" -R "$copy"; then
-			msg "took the UML host fix ${copy##*/} out of $tree"
+			msg "took the test-kernel fix ${copy##*/} out of $tree"
 			rm -f "$copy"
 		else
-			warn "the UML host fix ${copy##*/} does not come out of $tree cleanly: left in (its copy: $copy)"
+			warn "the test-kernel fix ${copy##*/} does not come out of $tree cleanly: left in (its copy: $copy)"
 		fi
 	done < <(find "$tree/$DSHIM_UML_FIXES_MARK" -name '*.patch' | sort -r)
 	rmdir "$tree/$DSHIM_UML_FIXES_MARK" 2>/dev/null || true

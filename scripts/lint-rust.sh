@@ -9,7 +9,7 @@
 #      files, which the kernel's target skips: its `find -type f` does not
 #      follow the overlay's symlinks;
 #   2. a CLIPPY=1 build of the kernel crate (drm_sched_shim is a module of
-#      it) and of the Rust mock driver. Every clippy or rustc warning whose
+#      it), of the Rust mock driver and of rvgpu (samples/rvgpu/). Every clippy or rustc warning whose
 #      location is a project file fails the run; warnings elsewhere in the
 #      kernel are not ours and are only counted.
 #
@@ -39,8 +39,8 @@ lock_cache
 "$DSHIM_SCRIPTS/prepare-tree.sh"
 mkdir -p "$DSHIM_LOGS"
 
-# Every .rs file of the project (all live under rust/).
-mapfile -t files < <(cd "$DSHIM_TOP" && find rust -name '*.rs' | sort)
+# Every .rs file of the project (rust/, and rvgpu in samples/).
+mapfile -t files < <(cd "$DSHIM_TOP" && find rust samples -name '*.rs' | sort)
 [ "${#files[@]}" -gt 0 ] || die "no Rust files found in $DSHIM_TOP"
 mapfile -t mo < <(pass_make_options rust)
 fail=0
@@ -58,10 +58,11 @@ if ! (cd "$DSHIM_TOP" && "$RUSTFMT" --check --config-path "$tree/.rustfmt.toml" 
 	fail=1
 fi
 
-msg "clippy: CLIPPY=1 build of rust/ and the mock driver in $bd"
+msg "clippy: CLIPPY=1 build of rust/, the mock driver and rvgpu in $bd"
 log=$DSHIM_LOGS/lint-clippy.log
 if ! make -C "$tree" O="$bd" ARCH=um --jobs="$JOBS" "${mo[@]}" CLIPPY=1 \
-	CLIPPY_DRIVER="$CLIPPY_DRIVER" rust/ drivers/gpu/drm/sched_shim/rust/ >"$log" 2>&1; then
+	CLIPPY_DRIVER="$CLIPPY_DRIVER" rust/ drivers/gpu/drm/sched_shim/rust/ \
+	drivers/gpu/drm/sched_shim/samples/rvgpu/ >"$log" 2>&1; then
 	grep -E -B2 -A12 '^error' "$log" | head -n 60 | sed 's/^/    /'
 	msg "clippy: the build failed (log: $log)"
 	fail=1
@@ -72,7 +73,7 @@ ours=$(awk '
 	function flush() { if (ours) printf "%s\n\n", blk; blk = ""; ours = 0; inblk = 0 }
 	/^(warning|error)/ { flush(); blk = $0; inblk = 1; next }
 	inblk && /^$/ { flush(); next }
-	inblk { blk = blk "\n" $0; if ($0 ~ /--> [^ ]*(drm_sched_shim|dshim_rust_mock)/) ours = 1 }
+	inblk { blk = blk "\n" $0; if ($0 ~ /--> [^ ]*(drm_sched_shim|dshim_rust_mock|samples\/rvgpu)/) ours = 1 }
 	END { flush() }' "$log")
 all=$(grep -c '^warning' "$log" || true)
 if [ -n "$ours" ]; then

@@ -82,12 +82,24 @@ impl SyncFileFd {
     }
 }
 
-/// The `struct drm_file` of a [`drm::File`].
-fn drm_file_raw<F: drm::file::DriverFile>(file: &drm::File<F>) -> *mut bindings::drm_file {
+/// The `struct drm_file` of a [`drm::File`], to look syncobj handles up in:
+/// `EOPNOTSUPP` if its driver has no `DRIVER_SYNCOBJ`, whose files have no
+/// syncobj table.
+fn syncobj_file<F: drm::file::DriverFile>(file: &drm::File<F>) -> Result<*mut bindings::drm_file> {
     // `drm::File<F>` is `repr(transparent)` over `Opaque<drm_file>`.
-    core::ptr::from_ref(file)
+    let raw = core::ptr::from_ref(file)
         .cast::<bindings::drm_file>()
-        .cast_mut()
+        .cast_mut();
+    // SAFETY: `raw` is an open `drm_file` for as long as `file` is borrowed;
+    // its minor and the minor's device outlive it.
+    let dev = unsafe { (*(*raw).minor).dev };
+    // SAFETY: `dev` is a live DRM device.
+    if !unsafe {
+        bindings::drm_core_check_feature(dev, bindings::drm_driver_feature_DRIVER_SYNCOBJ)
+    } {
+        return Err(EOPNOTSUPP);
+    }
+    Ok(raw)
 }
 
 impl Fence {
@@ -108,7 +120,8 @@ impl Fence {
     }
 
     /// The current fence of a syncobj, by its handle in `file`. `ENOENT` if
-    /// `file` has no such handle, `EINVAL` if the syncobj has no fence.
+    /// `file` has no such handle, `EINVAL` if the syncobj has no fence,
+    /// `EOPNOTSUPP` if the driver has no syncobjs (`DRIVER_SYNCOBJ`).
     ///
     /// # Context
     ///
@@ -117,13 +130,12 @@ impl Fence {
         file: &drm::File<F>,
         handle: u32,
     ) -> Result<ARef<Fence>> {
+        let raw = syncobj_file(file)?;
         let mut fence = core::ptr::null_mut();
-        // SAFETY: `file` is an open `drm_file` for the call; `fence` is
-        // writable. Point 0 and no flags: the syncobj's current fence, no
-        // wait.
-        to_result(unsafe {
-            bindings::drm_syncobj_find_fence(drm_file_raw(file), handle, 0, 0, &mut fence)
-        })?;
+        // SAFETY: `raw` is an open `drm_file` with a syncobj table for the
+        // call; `fence` is writable. Point 0 and no flags: the syncobj's
+        // current fence, no wait.
+        to_result(unsafe { bindings::drm_syncobj_find_fence(raw, handle, 0, 0, &mut fence) })?;
         let fence = NonNull::new(fence).ok_or(EINVAL)?;
         // SAFETY: On success it gave us a count of a live fence.
         Ok(unsafe { Fence::from_raw(fence) })
@@ -151,7 +163,8 @@ impl Fence {
     }
 
     /// Makes the fence the current one of the syncobj `handle` of `file`.
-    /// `ENOENT` if there is no such handle.
+    /// `ENOENT` if there is no such handle, `EOPNOTSUPP` if the driver has
+    /// no syncobjs (`DRIVER_SYNCOBJ`).
     ///
     /// # Context
     ///
@@ -161,9 +174,10 @@ impl Fence {
         file: &drm::File<F>,
         handle: u32,
     ) -> Result {
-        // SAFETY: `file` is an open `drm_file` for the call. It returns
-        // NULL or a new count of the syncobj.
-        let syncobj = unsafe { bindings::drm_syncobj_find(drm_file_raw(file), handle) };
+        let raw = syncobj_file(file)?;
+        // SAFETY: `raw` is an open `drm_file` with a syncobj table for the
+        // call. It returns NULL or a new count of the syncobj.
+        let syncobj = unsafe { bindings::drm_syncobj_find(raw, handle) };
         if syncobj.is_null() {
             return Err(ENOENT);
         }

@@ -198,8 +198,11 @@ impl<T: JobOps> Job<T, Created> {
         Error: From<E>,
     {
         let slot = HwFenceSlot::new()?;
-        let data = KBox::pin_init(try_pin_init!(Payload::<T> { slot, data <- data }? E), GFP_KERNEL)?
-            .into_foreign();
+        let data = KBox::pin_init(
+            try_pin_init!(Payload::<T> { slot, data <- data }? E),
+            GFP_KERNEL,
+        )?
+        .into_foreign();
         // SAFETY: `entity` is live (type invariant of `Entity`); the payload
         // pointer is only used by the shim as an opaque cookie.
         let job = unsafe { bindings::dshim_job_create(entity.as_raw(), credits, data) };
@@ -350,7 +353,8 @@ impl<'a, T: JobOps> JobRef<'a, T> {
         // SAFETY: By the type invariant the job is live and holds a count of
         // its entity; `dshim_entity_get()` takes a driver reference unless
         // none is left.
-        let e = unsafe { bindings::dshim_entity_get(bindings::dshim_job_entity(self.ptr.as_ptr())) };
+        let e =
+            unsafe { bindings::dshim_entity_get(bindings::dshim_job_entity(self.ptr.as_ptr())) };
         // SAFETY: When not NULL, `e` is an entity of a scheduler using
         // `OpsTable::<T>::OPS` and we own the reference just taken.
         (!e.is_null()).then(|| unsafe { Entity::from_new(e) })
