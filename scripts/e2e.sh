@@ -92,13 +92,12 @@ e2e_modules() {
 
 # e2e_boot NAME MODE SECS: sets BOOT_LOG, BOOT_RC, E2E_MODE, E2E_MODULES.
 e2e_boot() {
-	local name=$1 mode=$2 secs=$3 raw=0 grace driver=vgpu
+	local name=$1 mode=$2 secs=$3 raw=0 grace
 	local -a dargs=()
 	[ "$mode" = raw ] && raw=1
 	E2E_MODE=$mode
 	E2E_MODULES=$(e2e_modules "$name")
 	if [ "$mode" = rvgpu ]; then
-		driver=rvgpu
 		dargs=(DSHIM_E2E_DRIVER=rvgpu)
 		msg "e2e: booting UML ($name kernel, rvgpu): ${secs}s of the kill loop"
 	else

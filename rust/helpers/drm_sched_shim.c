@@ -26,8 +26,9 @@ __rust_helper void rust_helper_dma_fence_put(struct dma_fence *fence)
 	dma_fence_put(fence);
 }
 
-__rust_helper bool rust_helper_drm_core_check_feature(const struct drm_device *dev,
-						     enum drm_driver_feature feature)
+__rust_helper bool
+rust_helper_drm_core_check_feature(const struct drm_device *dev,
+				   enum drm_driver_feature feature)
 {
 	return drm_core_check_feature(dev, feature);
 }

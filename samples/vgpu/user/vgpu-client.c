@@ -132,7 +132,7 @@ static int open_node(void)
 		die(1, "VERSION: %s", strerror(errno));
 	if (strcmp(name, "vgpu") && strcmp(name, "rvgpu"))
 		die(1, "%s is %s, not vgpu or rvgpu", RENDER_NODE, name);
-	strcpy(driver_name, name);
+	snprintf(driver_name, sizeof(driver_name), "%s", name);
 	if (xioctl(fd, DRM_IOCTL_VGPU_GET_INFO, &info))
 		die(1, "GET_INFO: %s", strerror(errno));
 	if (info.uapi_version != DRM_VGPU_UAPI_VERSION)
