@@ -86,8 +86,9 @@ EXPORT_SYMBOL_GPL(dshim_queue_get);
  * @queue: the queue, or NULL
  *
  * Dropping the last reference kills the queue, as dshim_queue_kill()
- * does, and frees the handle. The scheduler and entity live on until
- * their last job is freed.
+ * does, and frees the handle, also when the driver holds references of
+ * its own to the queue's entity or scheduler. The scheduler and entity
+ * live on until their last job is freed.
  *
  * Context: Any context, including shim callbacks. Never sleeps.
  */
@@ -97,6 +98,12 @@ void dshim_queue_put(struct dshim_queue *queue)
 		return;
 	if (!refcount_dec_and_test(&queue->users))
 		return;
+	/*
+	 * Killed here, not by the puts below: the driver may hold references
+	 * of its own to the entity or the scheduler (from a job, say), which
+	 * keep those objects, not the queue, alive.
+	 */
+	dshim_queue_kill(queue);
 	dshim_entity_put(queue->entity);
 	dshim_sched_put(queue->sched);
 	atomic_long_dec(&dshim_counters.queues);

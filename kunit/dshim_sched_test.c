@@ -346,6 +346,35 @@ static void dshim_queue_create_put(struct kunit *test)
 	dma_fence_put(fence);
 }
 
+/*
+ * The last queue reference kills the queue even while the driver holds
+ * other references to its entity and scheduler (taken from a callback's
+ * job, say, or from the queue's own accessors): those keep the objects,
+ * not the queue alive.
+ */
+static void dshim_queue_last_put_kills(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "last-put");
+	struct dshim_entity *entity;
+	struct dshim_sched *sched;
+	struct dshim_queue *queue;
+
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	entity = dshim_entity_get(dshim_queue_entity(queue));
+	sched = dshim_sched_get(dshim_queue_sched(queue));
+	KUNIT_ASSERT_NOT_NULL(test, entity);
+	KUNIT_ASSERT_NOT_NULL(test, sched);
+
+	dshim_queue_put(queue);
+	KUNIT_EXPECT_TRUE(test, dshim_sched_is_shutdown(sched));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mock_job_create(test, ctx, entity, 0)),
+			-ESHUTDOWN);
+	dshim_entity_put(entity);
+	dshim_sched_put(sched);
+}
+
 /* Killing a queue refuses new jobs at once, before the worker runs. */
 static void dshim_queue_kill_refuses(struct kunit *test)
 {
@@ -695,6 +724,7 @@ static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_sched_put_kills_entities),
 	KUNIT_CASE(dshim_queue_create_put),
 	KUNIT_CASE(dshim_queue_kill_refuses),
+	KUNIT_CASE(dshim_queue_last_put_kills),
 	KUNIT_CASE(dshim_sched_put_underflow),
 	KUNIT_CASE(dshim_sched_pins_owner),
 	KUNIT_CASE(dshim_sched_going_module_waits),
