@@ -90,15 +90,16 @@ struct vgpu_file {
 /**
  * struct vgpu_engine - the hardware of one queue: runs its jobs in order
  * @ref: the queue's reference and one per job initialised on it
- * @lock: protects @jobs, @stopping and the jobs' &vgpu_hw_job.started;
- *	taken in hardirq context
+ * @lock: protects @jobs, @stopping and the jobs' &vgpu_hw_job.started,
+ *	.done and .error; taken in hardirq context
  * @jobs: jobs on the engine, the running one first
- * @stopping: running jobs taken off whose fence is yet to signal: no job
- *	starts meanwhile, so that the engine's fences signal in order
+ * @stopping: a job taken off is having its fence signalled, outside
+ *	the lock: no job starts and no other fence signals meanwhile, so
+ *	that the engine's fences signal in order
  */
 struct vgpu_engine {
 	struct kref ref;
-	spinlock_t lock;	/* jobs, stopping, vgpu_hw_job.started */
+	spinlock_t lock;	/* jobs, stopping, the jobs' started/done/error */
 	struct list_head jobs;
 	unsigned int stopping;
 };
@@ -113,6 +114,9 @@ struct vgpu_engine {
  * @duration_us: run time at the head of the engine
  * @hang: never completes
  * @started: it reached the head of the engine and runs (engine lock)
+ * @done: stopped, its fence to signal with @error once every job ahead
+ *	of it on the engine signalled (engine lock)
+ * @error: what its fence signals, once @done (engine lock)
  */
 struct vgpu_hw_job {
 	struct hrtimer timer;
@@ -123,6 +127,8 @@ struct vgpu_hw_job {
 	u32 duration_us;
 	bool hang;
 	bool started;		/* engine->lock */
+	bool done;		/* engine->lock */
+	int error;		/* engine->lock */
 };
 
 struct vgpu_engine *vgpu_engine_create(void);

@@ -78,64 +78,71 @@ static void vgpu_engine_start_head(struct vgpu_engine *engine)
 }
 
 /*
- * Take @hw off its engine. With @stopping, the engine starts no job until
- * vgpu_hw_job_stop() signalled @hw's fence, if @hw was running; without,
- * the next job starts now. Returns false if @hw was not on the engine
- * (already completed or stopped, or never started): then it is someone
- * else's to signal.
+ * Signal the fences of the stopped jobs at the head of the engine, in
+ * order, then start the next job. Called with the lock held, and returns
+ * with it held; drops it around each signal, which may free a job and
+ * its engine reference: the caller holds one of its own. One caller at a time does
+ * it (@engine->stopping): another that stops a job meanwhile leaves it to
+ * the one signalling, which looks at the head again after each signal.
  */
-static bool vgpu_hw_job_take(struct vgpu_hw_job *hw, bool *stopping)
+static void vgpu_engine_retire(struct vgpu_engine *engine,
+			       unsigned long *flags)
 {
-	struct vgpu_engine *engine = hw->engine;
-	unsigned long flags;
+	struct vgpu_hw_job *hw;
 
-	spin_lock_irqsave(&engine->lock, flags);
-	if (list_empty(&hw->link)) {
-		spin_unlock_irqrestore(&engine->lock, flags);
-		return false;
+	lockdep_assert_held(&engine->lock);
+	if (engine->stopping)
+		return;
+	while ((hw = list_first_entry_or_null(&engine->jobs,
+					      struct vgpu_hw_job, link)) &&
+	       hw->done) {
+		list_del_init(&hw->link);
+		engine->stopping = 1;
+		spin_unlock_irqrestore(&engine->lock, *flags);
+		/* @hw may be freed from here on */
+		hw->signal(hw->fence, hw->error);
+		spin_lock_irqsave(&engine->lock, *flags);
+		engine->stopping = 0;
 	}
-	list_del_init(&hw->link);
-	if (stopping) {
-		*stopping = hw->started;
-		engine->stopping += hw->started;
-	} else {
-		vgpu_engine_start_head(engine);
-	}
-	spin_unlock_irqrestore(&engine->lock, flags);
-	return true;
+	vgpu_engine_start_head(engine);
 }
 
 /**
  * vgpu_hw_job_stop() - take a job off its engine with an error
  * @hw: the job's hardware state
- * @error: what its fence signals
+ * @error: what its fence signals (0 for a completion)
  *
- * The next job starts only once this one's fence signalled: the fences of
- * an engine share one context and must signal in order, and a next job of
- * 0 us started first could complete before this signal.
+ * The fences of an engine share one context and must signal in order: a
+ * job stopped behind others (a cancel of a job still waiting) signals
+ * once those ahead of it did, and the next job starts only once every
+ * stopped one at the head signalled (a next job of 0 us started first
+ * could complete before).
  *
  * Context: Any context.
- * Return: true if the job was on the engine and its fence now signalled
- * @error, false if it had completed (or never started).
+ * Return: true if the job was on the engine, not stopped before, and its
+ * fence signals @error (now, or after those ahead of it); false if it had
+ * completed or was stopped before (or never started).
  */
 bool vgpu_hw_job_stop(struct vgpu_hw_job *hw, int error)
 {
 	struct vgpu_engine *engine = hw->engine;
 	unsigned long flags;
-	bool stopping;
 
-	/* a timer still armed finds the job taken and does nothing */
-	if (!vgpu_hw_job_take(hw, &stopping))
-		return false;
-	/* the signal may let @hw be freed, and its engine reference with it */
+	bool stopped = false;
+
+	/* the signal may free @hw, and its engine reference with it */
 	kref_get(&engine->ref);
-	hw->signal(hw->fence, error);
+	/* a timer still armed finds the job done and does nothing */
 	spin_lock_irqsave(&engine->lock, flags);
-	engine->stopping -= stopping;
-	vgpu_engine_start_head(engine);
+	if (!list_empty(&hw->link) && !hw->done) {
+		hw->done = true;
+		hw->error = error;
+		vgpu_engine_retire(engine, &flags);
+		stopped = true;
+	}
 	spin_unlock_irqrestore(&engine->lock, flags);
 	vgpu_engine_put(engine);
-	return true;
+	return stopped;
 }
 
 /* The completion interrupt: the job leaves the engine without an error. */
@@ -164,6 +171,8 @@ void vgpu_hw_job_init(struct vgpu_hw_job *hw, struct vgpu_engine *engine,
 	hw->signal = signal;
 	hw->fence = NULL;
 	hw->started = false;
+	hw->done = false;
+	hw->error = 0;
 }
 
 /**
@@ -201,9 +210,18 @@ void vgpu_hw_job_start(struct vgpu_hw_job *hw, struct dma_fence *fence,
  */
 void vgpu_hw_job_fini(struct vgpu_hw_job *hw)
 {
+	struct vgpu_engine *engine = hw->engine;
+	unsigned long flags;
+
 	hrtimer_cancel(&hw->timer);
-	vgpu_hw_job_take(hw, NULL);
-	vgpu_engine_put(hw->engine);
+	spin_lock_irqsave(&engine->lock, flags);
+	if (!list_empty(&hw->link)) {
+		list_del_init(&hw->link);
+		/* it may have held up stopped jobs behind it, or the next */
+		vgpu_engine_retire(engine, &flags);
+	}
+	spin_unlock_irqrestore(&engine->lock, flags);
+	vgpu_engine_put(engine);
 	dma_fence_put(hw->fence);
 	hw->fence = NULL;
 }

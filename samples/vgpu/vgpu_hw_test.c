@@ -2,8 +2,9 @@
 /*
  * KUnit suite dshim_vgpu_engine: vgpu's hardware runs a queue's jobs one
  * at a time and in order, so the fences of one context signal in order;
- * a hanging job holds up the jobs behind it until it is stopped; a job
- * freed while queued leaves the engine.
+ * a hanging job holds up the jobs behind it until it is stopped, and a
+ * job stopped behind it signals after it; a job freed while queued leaves
+ * the engine.
  */
 
 #include <drm/drm_sched_shim.h>
@@ -163,6 +164,39 @@ static void dshim_vgpu_engine_fini_queued(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(t->fence[1]));
 }
 
+/*
+ * A job stopped while it waits behind the running one (a cancel) signals
+ * after it, not at once: the fences of one context signal in order, and
+ * a consumer that keeps only the latest fence of a context (drm_sched's
+ * dependencies, dma_resv) would otherwise take the running job for done.
+ */
+static void dshim_vgpu_engine_stop_behind_in_order(struct kunit *test)
+{
+	struct engine_test *t = test->priv;
+	struct order_cb ocb[JOBS];
+
+	watch_order(test, t, ocb);
+	vgpu_hw_job_start(&t->hw[0], t->fence[0], 0, true);
+	vgpu_hw_job_start(&t->hw[1], t->fence[1], 100, false);
+	vgpu_hw_job_start(&t->hw[2], t->fence[2], 0, true);
+
+	KUNIT_EXPECT_TRUE(test, vgpu_hw_job_stop(&t->hw[1], -ECANCELED));
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(t->fence[1]));
+	/* stopped once: a second stop (a timeout after the cancel) is not */
+	KUNIT_EXPECT_FALSE(test, vgpu_hw_job_stop(&t->hw[1], -ETIMEDOUT));
+
+	KUNIT_EXPECT_TRUE(test, vgpu_hw_job_stop(&t->hw[0], -ETIMEDOUT));
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(t->fence[1]));
+	KUNIT_EXPECT_EQ(test, t->order[0], 0);
+	KUNIT_EXPECT_EQ(test, t->order[1], 1);
+	KUNIT_EXPECT_EQ(test, t->fence[1]->error, -ECANCELED);
+	/* the hang behind them now runs, until it is stopped too */
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(t->fence[2]));
+	/* (before @ocb, on this stack, goes) */
+	KUNIT_EXPECT_TRUE(test, vgpu_hw_job_stop(&t->hw[2], -ECANCELED));
+	KUNIT_EXPECT_EQ(test, t->order[2], 2);
+}
+
 static struct engine_test *slow_test;
 
 static void engine_test_signal_slow(struct dma_fence *fence, int error)
@@ -217,6 +251,7 @@ static struct kunit_case dshim_vgpu_engine_cases[] = {
 	KUNIT_CASE(dshim_vgpu_engine_stop_after_done),
 	KUNIT_CASE(dshim_vgpu_engine_fini_queued),
 	KUNIT_CASE(dshim_vgpu_engine_stop_in_order),
+	KUNIT_CASE(dshim_vgpu_engine_stop_behind_in_order),
 	{}
 };
 
