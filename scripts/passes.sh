@@ -147,8 +147,10 @@ pass_globs() {
 	c) echo 'dshim*' ;;
 	# the kernel crate's doctests that are ours (the suite has 7.3's
 	# 370 others: upstream's, and one of them, time/hrtimer.rs's
-	# on-stack timer, trips debug objects), then the mock driver
-	rust) printf '%s\n' 'rust_doctests_kernel.rust_doctest_kernel_drm_sched_shim*' 'dshim_rust*' ;;
+	# on-stack timer, trips debug objects), then the mock driver, then
+	# rvgpu's engine
+	rust) printf '%s\n' 'rust_doctests_kernel.rust_doctest_kernel_drm_sched_shim*' 'dshim_rust*' \
+		'rvgpu*' ;;
 	esac
 }
 

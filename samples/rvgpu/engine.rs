@@ -8,8 +8,9 @@
 //! a completion interrupt, after the duration userspace asked for; then the
 //! next job starts. A hanging job has no timer: only the scheduler's timeout
 //! or a cancel takes it off, and the jobs behind it wait as on real
-//! hardware. So an engine's hardware fences signal in the order they were
-//! armed, as the fences of one timeline must.
+//! hardware. A job stopped while it waits (a cancel) signals after the jobs
+//! ahead of it. So an engine's hardware fences signal in the order they
+//! were armed, as the fences of one timeline must.
 //!
 //! Nothing here allocates once a job is submitted: each job's timer and
 //! state ([`HwJob`]) are allocated with the job, and each engine's ring with
@@ -48,10 +49,13 @@ use kernel::{
 /// A job on an engine.
 struct OnEngine {
     job: Arc<HwJob>,
-    /// Signalled when the job leaves the engine, by whoever takes it off.
+    /// Signalled when the job leaves the engine, in the engine's order.
     fence: HwFence,
     /// It reached the head of the engine and runs.
     started: bool,
+    /// Stopped (completed, timed out, cancelled): its fence is to signal
+    /// with this once every job ahead of it on the engine signalled.
+    done: Option<Result>,
 }
 
 /// An engine's state, under its lock.
@@ -66,9 +70,10 @@ struct EngineState {
     /// moves at most that many pointers; and it needs no `unsafe`, which
     /// 7.3's `List::remove` does.
     ring: KVec<OnEngine>,
-    /// Running jobs taken off whose fence is yet to signal: no job starts
-    /// meanwhile, so that the engine's fences signal in order.
-    stopping: u32,
+    /// A job taken off is having its fence signalled, outside the lock: no
+    /// job starts and no other fence signals meanwhile, so that the
+    /// engine's fences signal in order.
+    stopping: bool,
 }
 
 impl EngineState {
@@ -76,7 +81,7 @@ impl EngineState {
     fn start_head(&mut self) {
         // A stopped job's fence is still to signal: its stop starts the
         // next job.
-        if self.stopping > 0 {
+        if self.stopping {
             return;
         }
         let Some(head) = self.ring.first_mut() else {
@@ -121,7 +126,7 @@ impl Engine {
             pin_init!(Self {
                 timeline,
                 cancel,
-                state <- new_spinlock_irq!(EngineState { ring, stopping: 0 }),
+                state <- new_spinlock_irq!(EngineState { ring, stopping: false }),
             }),
             GFP_KERNEL,
         )
@@ -155,55 +160,71 @@ impl Engine {
             return Err(ENOSPC);
         }
         let fence = arm(&self.timeline)?;
-        state
-            .ring
-            .push_within_capacity(OnEngine {
-                job: job.clone(),
-                fence,
-                started: false,
-            })
-            .map_err(|_| ENOSPC)?;
+        let pushed = state.ring.push_within_capacity(OnEngine {
+            job: job.clone(),
+            fence,
+            started: false,
+            done: None,
+        });
         state.start_head();
-        Ok(())
+        drop(state);
+        // A job that did not fit is dropped here, its fence (which signals
+        // `ECANCELED`) outside our lock.
+        pushed.map_err(|_| ENOSPC)
     }
 
-    /// Takes `job` off the engine and signals its fence with `result`: its
-    /// completion (`Ok`), timeout or cancel.
+    /// Takes `job` off the engine: its fence signals `result` (its
+    /// completion, timeout or cancel) once every job ahead of it did.
     ///
-    /// The next job starts only once this one's fence signalled: the fences
-    /// of an engine share one timeline and must signal in order, and a next
-    /// job of 0 us started first could complete before this signal.
+    /// The fences of an engine share one timeline and must signal in
+    /// order: a job stopped behind others (a cancel of a job still
+    /// waiting) signals after them, and the next job starts only once every
+    /// stopped job at the head signalled (a next job of 0 us started first
+    /// could complete before).
     ///
-    /// Returns `false` if the job was not on the engine (it completed or was
-    /// stopped before): then its fence was someone else's to signal.
+    /// Returns `false` if the job was not on the engine or stopped before:
+    /// then its fence is someone else's to signal.
     ///
     /// # Context
     ///
     /// Any context.
     fn stop(&self, job: &HwJob, result: Result) -> bool {
-        let OnEngine {
-            job: taken,
-            fence,
-            started,
-        } = {
-            let mut state = self.state.lock();
-            let index = state.ring.iter().position(|on| ptr::eq(&*on.job, job));
-            let Some(on) = index.and_then(|i| state.ring.remove(i).ok()) else {
-                return false;
-            };
-            state.stopping += u32::from(on.started);
-            on
-        };
-        fence.signal(result);
-
         let mut state = self.state.lock();
-        state.stopping -= u32::from(started);
+        let Some(on) = state
+            .ring
+            .iter_mut()
+            .find(|on| ptr::eq(&*on.job, job) && on.done.is_none())
+        else {
+            return false;
+        };
+        on.done = Some(result);
+        // One caller signals at a time, outside the lock: one that stops a
+        // job meanwhile leaves it to that one, which looks at the head again
+        // after each signal.
+        if state.stopping {
+            return true;
+        }
+        while state.ring.first().is_some_and(|on| on.done.is_some()) {
+            let Ok(OnEngine {
+                job: taken,
+                fence,
+                done,
+                ..
+            }) = state.ring.remove(0)
+            else {
+                break;
+            };
+            state.stopping = true;
+            drop(state);
+            fence.signal(done.unwrap_or(Ok(())));
+            // Not the job's last reference: its data holds one until the
+            // shim drops it, which cancels the job's timer first, and so
+            // waits for this function if it runs in that timer's callback.
+            drop(taken);
+            state = self.state.lock();
+            state.stopping = false;
+        }
         state.start_head();
-        drop(state);
-        // Not the job's last reference: its data holds one until the shim
-        // drops it, which cancels the job's timer first, and so waits for
-        // this function if it runs in that timer's callback.
-        drop(taken);
         true
     }
 }
@@ -293,5 +314,44 @@ impl_has_hr_timer! {
     impl HasHrTimer<Self> for HwJob {
         mode: RelativeMode<Monotonic>,
         field: self.timer
+    }
+}
+
+#[cfg(CONFIG_DRM_RVGPU_KUNIT_TEST)]
+#[kunit_tests(rvgpu_engine)]
+mod tests {
+    use super::*;
+
+    /// A job stopped while it waits behind the running one (a cancel)
+    /// signals after it, not at once: a consumer that keeps only the latest
+    /// fence of a timeline (drm_sched's dependencies, dma_resv) would
+    /// otherwise take the running job for done.
+    #[test]
+    fn stop_behind_in_order() -> Result {
+        let engine = Engine::new(c"rvgpu-engine-test", 4, true)?;
+        let mut jobs = KVec::new();
+        let mut seen = KVec::new();
+        for _ in 0..3 {
+            let job = HwJob::new(&engine, 0, true)?;
+            // Made here, where we may allocate, and armed in order.
+            let fence = engine.timeline.new_fence()?;
+            seen.push(fence.fence(), GFP_KERNEL)?;
+            engine.push(&job, |_| Ok(fence))?;
+            jobs.push(job, GFP_KERNEL)?;
+        }
+
+        assert!(jobs[1].stop(ECANCELED));
+        assert!(!seen[1].is_signaled());
+        // Stopped once: a timeout after the cancel finds it done.
+        assert!(!jobs[1].stop(ETIMEDOUT));
+
+        assert!(jobs[0].stop(ETIMEDOUT));
+        assert_eq!(seen[0].result(), Some(Err(ETIMEDOUT)));
+        assert_eq!(seen[1].result(), Some(Err(ECANCELED)));
+        // The hang behind them now runs, until it is stopped too.
+        assert!(!seen[2].is_signaled());
+        assert!(jobs[2].stop(ECANCELED));
+        assert!(seen[2].is_signaled());
+        Ok(())
     }
 }
