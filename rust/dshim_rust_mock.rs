@@ -330,6 +330,9 @@ enum Run {
     /// Arms its hardware fence and drops it: the fence signals
     /// `ECANCELED`, and so does the job's.
     Lose,
+    /// Goes on the ring, then returns `EIO`: the job stays on the
+    /// hardware all the same, until the ring completes it.
+    HwThenFail,
 }
 
 /// The mock device as a `MockJob` holds it: counts the job data's drop.
@@ -425,6 +428,10 @@ impl JobOps for MockJob {
                 Ok(())
             }
             Run::Hw | Run::HwBan => self.mock.submit_hw(job, &self.hw),
+            Run::HwThenFail => {
+                self.mock.submit_hw(job, &self.hw)?;
+                Err(EIO)
+            }
         }
     }
 
@@ -748,6 +755,32 @@ mod scenarios {
         queue.wait_idle(WAIT_MS)?;
         mock.wait_all_dropped()?;
         check_eq!(mock.counts().ran, 2);
+        drop(queue);
+        dshim::flush()?;
+        check_eq!(live(&dshim::stats()), live(&base));
+        Ok(())
+    }
+
+    /// A job whose `run` armed its hardware fence and handed it to the
+    /// ring, then failed, is on the hardware all the same: its fence does
+    /// not signal (and its data is not dropped) before the ring completes
+    /// it, lest a buffer the hardware still uses look idle.
+    #[test]
+    fn run_fails_after_arming() -> Result {
+        let base = dshim::stats();
+        let mock = Mock::new()?;
+        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-armfail", 4))?;
+        let fence = queue
+            .new_job(1, MockJob::new(&mock, Run::HwThenFail, None, false)?)?
+            .ready()
+            .submit()?;
+        mock.wait_for(|_, on_ring| on_ring == 1)?;
+        check_eq!(fence.wait_timeout(100), Err(ETIMEDOUT));
+        check_eq!(mock.counts().dropped, 0);
+        check_eq!(mock.complete_all(Ok(())), 1);
+        check_eq!(fence_errno(&fence)?, 0);
+        queue.wait_idle(WAIT_MS)?;
+        mock.wait_all_dropped()?;
         drop(queue);
         dshim::flush()?;
         check_eq!(live(&dshim::stats()), live(&base));

@@ -16,6 +16,11 @@ __rust_helper struct dma_fence *rust_helper_dma_fence_get(struct dma_fence *fenc
 	return dma_fence_get(fence);
 }
 
+__rust_helper bool rust_helper_dma_fence_is_container(struct dma_fence *fence)
+{
+	return dma_fence_is_container(fence);
+}
+
 __rust_helper bool rust_helper_dma_fence_is_signaled(struct dma_fence *fence)
 {
 	return dma_fence_is_signaled(fence);

@@ -56,7 +56,9 @@
 //! impl JobOps for MyJob {
 //!     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
 //!         let hw = job.arm(&self.ring)?; // allocates nothing
-//!         *self.engine.lock() = Some(hw); // the engine now runs the job
+//!         // The engine now runs the job: one at a time (credit limit 1).
+//!         let idle = self.engine.lock().replace(hw).is_none();
+//!         debug_assert!(idle);
 //!         Ok(())
 //!     }
 //!
@@ -80,7 +82,7 @@
 //! // open
 //! let ring = HwTimeline::new(c"my-ring")?;
 //! let engine = Arc::pin_init(new_spinlock!(None), GFP_KERNEL)?;
-//! let opts = SchedulerOptions { timeout_ms: 5000, ..SchedulerOptions::new(c"my-q", 64) };
+//! let opts = SchedulerOptions { timeout_ms: 5000, ..SchedulerOptions::new(c"my-q", 1) };
 //! let queue = Queue::<MyJob>::new(&opts)?;
 //!
 //! // submit ioctl

@@ -58,9 +58,11 @@ use crate::{
 /// submit returns `ENOENT` after all, with the job submitted.
 fn check_syncobj(file: &DrmFile, handle: u32) -> Result {
     match Fence::from_syncobj(file, handle) {
-        Err(e) if e == ENOENT => Err(ENOENT),
-        // There is one, with a fence or without (`EINVAL`).
-        _ => Ok(()),
+        // There is one, with a fence or without.
+        Ok(_) => Ok(()),
+        Err(e) if e == EINVAL => Ok(()),
+        // No such handle (`ENOENT`), or no syncobjs at all.
+        Err(e) => Err(e),
     }
 }
 

@@ -387,7 +387,9 @@ impl Drop for HwFenceSlot {
 ///
 /// A job's hardware fence comes from [`RunContext::arm`], which allocates
 /// nothing; [`HwTimeline::new_fence`] makes one outside any job (a
-/// dependency, a test).
+/// dependency, a test). Keep it where the hardware's completion takes it
+/// from, not only in the job's own data, which is dropped only once the
+/// fence signalled.
 ///
 /// [`RunContext::arm`]: super::RunContext::arm
 ///

@@ -193,11 +193,19 @@ impl Fence {
     /// `usage`: the implicit synchronisation of buffers shared with other
     /// devices and processes.
     ///
+    /// `EINVAL` for a container fence (a merged sync_file's array, a
+    /// timeline syncobj's chain), which a reservation object cannot hold
+    /// (`dma_resv_add_fence()` warns); a job's fence never is one.
+    ///
     /// # Context
     ///
     /// Process context; sleeps (takes the reservation lock and may allocate
     /// a slot for the fence).
     pub fn add_to_resv<O: IntoGEMObject>(&self, obj: &O, usage: ResvUsage) -> Result {
+        // SAFETY: By the type invariant the fence is live.
+        if unsafe { bindings::dma_fence_is_container(self.as_raw()) } {
+            return Err(EINVAL);
+        }
         // SAFETY: `obj` is a live GEM object for the call; its `resv` points
         // to its reservation object (its own or a shared one) for as long
         // as it lives.

@@ -376,11 +376,11 @@ impl<'a, T: JobOps> JobRef<'a, T> {
 /// `Deref`) and its hardware fence, to arm.
 ///
 /// The hardware fence was allocated with the job ([`Job::new`]): arming it
-/// allocates nothing, as `run` must not. `run` returns `Ok(())` either way:
-/// if it armed the fence, the job is on the hardware until the
-/// [`HwFence`] signals (or is dropped, which signals `ECANCELED`); if not,
-/// the job completed in `run`. `run` cannot give the shim a fence of
-/// another kind, which nobody might ever signal.
+/// allocates nothing, as `run` must not. If `run` armed the fence, the job
+/// is on the hardware until the [`HwFence`] signals (or is dropped, which
+/// signals `ECANCELED`), whatever `run` returns; if not, the job completed
+/// in `run`, or failed with its error. `run` cannot give the shim a fence
+/// of another kind, which nobody might ever signal.
 pub struct RunContext<'a, T: JobOps> {
     job: JobRef<'a, T>,
     slot: &'a HwFenceSlot,

@@ -86,8 +86,15 @@ pub trait JobOps: Send + Sync + Sized + 'static {
     /// returned). It arms the job's hardware fence with
     /// [`RunContext::arm`] and hands the [`HwFence`](super::HwFence) to
     /// whatever signals it when the hardware is done; the job is then on
-    /// the hardware until it signals. If `run` does not arm it, the job
-    /// completed synchronously. An error fails the job's fence with it.
+    /// the hardware until it signals, even if `run` returns an error after
+    /// arming (fail the job by signalling, or dropping, the `HwFence`).
+    /// If `run` does not arm it, the job completed synchronously, and an
+    /// error fails the job's fence with it.
+    ///
+    /// Keep the `HwFence` where the completion takes it from (the
+    /// hardware's ring, say), not in `Self` alone: `Self` is dropped only
+    /// after the fence signalled, so a fence only `Self` holds signals
+    /// never.
     ///
     /// A fence signalling path: the job's fence is published and memory
     /// reclaim may wait for it, so `run` must neither allocate with
@@ -164,12 +171,14 @@ impl<T: JobOps> OpsTable<T> {
         let payload = payload.project();
         // SAFETY: The shim keeps `job` alive for the call.
         let mut ctx = RunContext::new(unsafe { JobRef::new(job) }, payload.slot);
-        match T::run(payload.data, &mut ctx) {
-            // The hardware fence's count passes to the shim.
-            Ok(()) => ctx
-                .into_armed()
-                .map_or(core::ptr::null_mut(), |f| ARef::into_raw(f).cast().as_ptr()),
-            Err(e) => e.to_ptr(),
+        let result = T::run(payload.data, &mut ctx);
+        match (ctx.into_armed(), result) {
+            // Armed: on the hardware until its `HwFence` signals, whatever
+            // `run` returned, lest the job's fence signal while the hardware
+            // runs it. The hardware fence's count passes to the shim.
+            (Some(fence), _) => ARef::into_raw(fence).cast().as_ptr(),
+            (None, Ok(())) => core::ptr::null_mut(),
+            (None, Err(e)) => e.to_ptr(),
         }
     }
 
