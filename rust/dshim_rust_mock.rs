@@ -462,6 +462,16 @@ mod scenarios {
         [s.scheds, s.entities, s.queues, s.jobs]
     }
 
+    /// The end of a scenario with one queue: the queue idle, then dropped,
+    /// leaves the shim's live objects where they were at `base`.
+    fn settle<T: JobOps>(queue: ARef<Queue<T>>, base: &dshim::Stats) -> Result {
+        queue.wait_idle(WAIT_MS)?;
+        drop(queue);
+        dshim::flush()?;
+        check_eq!(live(&dshim::stats()), live(base));
+        Ok(())
+    }
+
     /// The error a fence signalled with, as an errno; 0 for success.
     fn fence_errno(fence: &Fence) -> Result<i32> {
         fence.wait_timeout(WAIT_MS)?;
@@ -614,10 +624,7 @@ mod scenarios {
         }
         let c = mock.counts();
         check_eq!((c.created, c.ran, c.cancelled), (7, 2, 2));
-        drop(queue);
-        dshim::flush()?;
-        check_eq!(live(&dshim::stats()), live(&base));
-        Ok(())
+        settle(queue, &base)
     }
 
     /// Rules 1 and 2 with a scheduler of several entities (a hardware ring):
@@ -690,10 +697,7 @@ mod scenarios {
         check_eq!(fence_errno(&next)?, 0);
         queue.wait_idle(WAIT_MS)?;
         mock.wait_all_dropped()?;
-        drop(queue);
-        dshim::flush()?;
-        check_eq!(live(&dshim::stats()), live(&base));
-        Ok(())
+        settle(queue, &base)
     }
 
     /// A job that hangs bans its queue from `timed_out`, through the job
@@ -728,10 +732,7 @@ mod scenarios {
         mock.wait_all_dropped()?;
         let c = mock.counts();
         check_eq!((c.ran, c.timed_out, c.cancelled), (2, 1, 1));
-        drop(queue);
-        dshim::flush()?;
-        check_eq!(live(&dshim::stats()), live(&base));
-        Ok(())
+        settle(queue, &base)
     }
 
     /// A driver that arms its job's hardware fence and loses it (drops it
@@ -755,10 +756,7 @@ mod scenarios {
         queue.wait_idle(WAIT_MS)?;
         mock.wait_all_dropped()?;
         check_eq!(mock.counts().ran, 2);
-        drop(queue);
-        dshim::flush()?;
-        check_eq!(live(&dshim::stats()), live(&base));
-        Ok(())
+        settle(queue, &base)
     }
 
     /// A job whose `run` armed its hardware fence and handed it to the
@@ -781,10 +779,7 @@ mod scenarios {
         check_eq!(fence_errno(&fence)?, 0);
         queue.wait_idle(WAIT_MS)?;
         mock.wait_all_dropped()?;
-        drop(queue);
-        dshim::flush()?;
-        check_eq!(live(&dshim::stats()), live(&base));
-        Ok(())
+        settle(queue, &base)
     }
 
     /// Waiting for the shim inside a callback, or inside the drop of a job's
@@ -809,10 +804,7 @@ mod scenarios {
         check_eq!((c.waits_refused, c.waits_other), (4, 0));
         // outside, the same waits wait
         queue.wait_idle(WAIT_MS)?;
-        drop(queue);
-        dshim::flush()?;
-        check_eq!(live(&dshim::stats()), live(&base));
-        Ok(())
+        settle(queue, &base)
     }
 
     /// Every way a job ends that is not the hardware's: never submitted (in
@@ -847,9 +839,6 @@ mod scenarios {
         let c = mock.counts();
         check_eq!((c.created, c.ran), (4, 1));
         check_eq!(mock.on_ring(), 0);
-        drop(queue);
-        dshim::flush()?;
-        check_eq!(live(&dshim::stats()), live(&base));
-        Ok(())
+        settle(queue, &base)
     }
 }
