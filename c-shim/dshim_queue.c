@@ -58,6 +58,8 @@ struct dshim_queue *dshim_queue_create(const struct dshim_sched_desc *desc)
 	return queue;
 
 err_put_sched:
+	/* a failed creation leaves the driver's data to the driver */
+	clear_bit(DSHIM_SCHED_OWNS_PRIV, &queue->sched->flags);
 	dshim_sched_put(queue->sched);
 err_free_queue:
 	kfree(queue);

@@ -54,6 +54,12 @@
  * (dshim_sched_wait_module()), so the module's code stays until the last
  * of them was freed.
  *
+ * A scheduler whose ops have ``release_priv`` calls it, the driver's code
+ * again, when its memory is freed: later than its last job, and after the
+ * driver dropped its last handle, maybe in its exit. The module notifier
+ * also waits for those releases (a scheduler still referenced then, a
+ * handle the driver leaked, is warned about every 10 s).
+ *
  * Fences are not concerned: their &dma_fence_ops and timeline names
  * belong to the shim, which is built in. A callback the driver adds to a
  * fence is its own to remove before it unloads, as for any dma_fence.
@@ -70,16 +76,14 @@ static const struct drm_sched_backend_ops dshim_backend_ops = {
 	.free_job = dshim_job_free,
 };
 
+/* Woken when a scheduler with an owner leaves dshim_owned_scheds */
+static DECLARE_WAIT_QUEUE_HEAD(dshim_owned_gone_wq);
+
 static void dshim_sched_free_work(struct work_struct *work)
 {
 	struct dshim_sched *sched =
 		container_of(to_rcu_work(work), struct dshim_sched, free_rwork);
 
-	if (sched->owner) {
-		spin_lock(&dshim_owned_lock);
-		list_del(&sched->owned_link);
-		spin_unlock(&dshim_owned_lock);
-	}
 	WARN_ON(!list_empty(&sched->entities) || !list_empty(&sched->hw_jobs));
 	/*
 	 * The last job may have been freed from drm_sched's free-job work,
@@ -91,6 +95,15 @@ static void dshim_sched_free_work(struct work_struct *work)
 	drm_sched_wqueue_stop(&sched->base);
 	drm_sched_fini(&sched->base);
 	mutex_destroy(&sched->pause_lock);
+	/* the driver's last call for this scheduler: its module waits for it */
+	if (test_bit(DSHIM_SCHED_OWNS_PRIV, &sched->flags))
+		sched->ops->release_priv(sched->priv);
+	if (sched->owner) {
+		spin_lock(&dshim_owned_lock);
+		list_del(&sched->owned_link);
+		spin_unlock(&dshim_owned_lock);
+		wake_up_all(&dshim_owned_gone_wq);
+	}
 	atomic_long_dec(&dshim_counters.scheds);
 	kfree(sched);
 }
@@ -203,20 +216,45 @@ static struct dshim_sched *dshim_sched_find_busy(struct module *mod)
 	return found;
 }
 
+/*
+ * The name of a scheduler of @mod whose driver data is still to be
+ * released (copied to @name), or false if there is none.
+ */
+static bool dshim_sched_release_pending(struct module *mod, char *name)
+{
+	struct dshim_sched *sched;
+	bool found = false;
+
+	spin_lock(&dshim_owned_lock);
+	list_for_each_entry(sched, &dshim_owned_scheds, owned_link) {
+		if (sched->owner == mod &&
+		    test_bit(DSHIM_SCHED_OWNS_PRIV, &sched->flags)) {
+			strscpy(name, sched->name, DSHIM_NAME_MAX);
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&dshim_owned_lock);
+	return found;
+}
+
 /**
  * dshim_sched_wait_module() - wait until no scheduler of a module has jobs
  * @mod: a module that is going: its init failed, or its exit returned
  *
  * From the shim's module notifier: the module's code and data stay until
- * every job of its schedulers got its ``free``. It warns every 10 s while
+ * every job of its schedulers got its ``free``, and every scheduler with
+ * &dshim_sched_ops.release_priv was released. It warns every 10 s while
  * one has not, e.g. a job on the hardware of a scheduler without
- * ``cancel`` whose hardware fence does not signal.
+ * ``cancel`` whose hardware fence does not signal, or a scheduler handle
+ * the module leaked.
  *
  * Context: Process context; sleeps.
  */
 void dshim_sched_wait_module(struct module *mod)
 {
 	struct dshim_sched *sched;
+	char name[DSHIM_NAME_MAX];
 
 	while ((sched = dshim_sched_find_busy(mod))) {
 		while (!wait_event_timeout(sched->idle_wq,
@@ -227,6 +265,11 @@ void dshim_sched_wait_module(struct module *mod)
 				atomic_read(&sched->num_jobs));
 		dshim_sched_unref(sched);
 	}
+	while (!wait_event_timeout(dshim_owned_gone_wq,
+				   !dshim_sched_release_pending(mod, name),
+				   10 * HZ))
+		pr_warn("drm_sched_shim: module %s is going while scheduler %s is still referenced: waiting to release its data\n",
+			module_name(mod), name);
 }
 
 static int dshim_sched_module_notify(struct notifier_block *nb,
@@ -304,6 +347,9 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 	if (ret)
 		goto err_free_sched;
 
+	/* from here on the data is the scheduler's (dshim_queue_create() aside) */
+	if (desc->ops->release_priv)
+		set_bit(DSHIM_SCHED_OWNS_PRIV, &sched->flags);
 	if (sched->owner) {
 		spin_lock(&dshim_owned_lock);
 		list_add(&sched->owned_link, &dshim_owned_scheds);

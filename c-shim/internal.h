@@ -188,6 +188,7 @@ int dshim_fence_dependency_error(struct dma_fence *fence);
 
 enum {
 	DSHIM_SCHED_SHUTDOWN,		/* no new entities or jobs */
+	DSHIM_SCHED_OWNS_PRIV,		/* release_priv(priv) when freed */
 };
 
 /**
@@ -200,7 +201,7 @@ enum {
  * @owned_link: in the shim's list of schedulers with an owner, under its
  *	lock (dshim_sched.c)
  * @priv: driver data
- * @flags: %DSHIM_SCHED_SHUTDOWN
+ * @flags: %DSHIM_SCHED_SHUTDOWN, %DSHIM_SCHED_OWNS_PRIV
  * @lock: protects @entities, @hw_jobs and each job's hw_link
  * @entities: live entities (&dshim_entity.link), for shutdown
  * @hw_jobs: jobs whose @run returned a hardware fence and that are not

@@ -89,15 +89,31 @@ static int op_entity(struct kunit *test, struct mock_ctx *ctx, void *arg)
 	return 0;
 }
 
-static int op_queue(struct kunit *test, struct mock_ctx *ctx, void *arg)
+static int op_queue_desc(const struct dshim_sched_desc *desc)
 {
-	struct dshim_sched_desc desc = mock_desc(ctx, "queue");
-	struct dshim_queue *queue = dshim_queue_create(&desc);
+	struct dshim_queue *queue = dshim_queue_create(desc);
 
 	if (IS_ERR(queue))
 		return PTR_ERR(queue);
 	dshim_queue_put(queue);
 	return 0;
+}
+
+static int op_queue(struct kunit *test, struct mock_ctx *ctx, void *arg)
+{
+	struct dshim_sched_desc desc = mock_desc(ctx, "queue");
+
+	return op_queue_desc(&desc);
+}
+
+/* a queue whose scheduler owns its data (mock_ops_release) */
+static int op_queue_release(struct kunit *test, struct mock_ctx *ctx,
+			    void *arg)
+{
+	struct dshim_sched_desc desc = mock_desc(ctx, "queue-release");
+
+	desc.ops = &mock_ops_release;
+	return op_queue_desc(&desc);
 }
 
 /*
@@ -186,6 +202,23 @@ static void fail_every_point(struct kunit *test, const struct alloc_op *op,
 		   op->what, n - 1);
 }
 
+/*
+ * A queue whose scheduler owns its data: a creation that fails at any
+ * point leaves the data to the driver, never releases it; the one that
+ * succeeds releases it once, when the queue goes.
+ */
+static void dshim_alloc_fail_release_priv(struct kunit *test)
+{
+	static const struct alloc_op op = {
+		"queue owning its data", op_queue_release, 5
+	};
+	struct mock_ctx *ctx = test->priv;
+
+	fail_every_point(test, &op, NULL);
+	dshim_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->releases), 1);
+}
+
 /* Timelines, hardware fences, schedulers and queues unwind every failure. */
 static void dshim_alloc_fail_create(struct kunit *test)
 {
@@ -240,6 +273,7 @@ static void dshim_alloc_fail_job(struct kunit *test)
 
 static struct kunit_case dshim_alloc_cases[] = {
 	KUNIT_CASE(dshim_alloc_fail_create),
+	KUNIT_CASE(dshim_alloc_fail_release_priv),
 	KUNIT_CASE(dshim_alloc_fail_entity),
 	KUNIT_CASE(dshim_alloc_fail_job),
 	{}

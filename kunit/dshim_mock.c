@@ -321,6 +321,22 @@ const struct dshim_sched_ops mock_ops_no_cancel = {
 	.free = mock_free,
 };
 
+/* The scheduler's data is the mock device (mock_desc()): count releases */
+static void mock_release_priv(void *priv)
+{
+	struct mock_ctx *ctx = priv;
+
+	atomic_inc(&ctx->releases);
+}
+
+/* Without cancel: jobs on the hardware stay, and so does the scheduler */
+const struct dshim_sched_ops mock_ops_release = {
+	.run = mock_run,
+	.timedout = mock_timedout,
+	.free = mock_free,
+	.release_priv = mock_release_priv,
+};
+
 struct mock_ctx *mock_ctx_create(struct kunit *test)
 {
 	struct mock_ctx *ctx;

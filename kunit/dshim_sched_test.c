@@ -547,6 +547,104 @@ static void dshim_sched_going_module_waits(struct kunit *test)
 }
 
 /*
+ * A scheduler whose ops have release_priv owns its data: released once,
+ * when its memory goes, after the last job's free and the last handle;
+ * never by a creation that failed, which leaves it to the driver.
+ */
+static void dshim_sched_release_priv(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "release");
+	struct dshim_queue *queue;
+	struct dma_fence *fence;
+
+	desc.ops = &mock_ops_release;
+	queue = dshim_queue_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	KUNIT_EXPECT_PTR_EQ(test, dshim_sched_priv(dshim_queue_sched(queue)),
+			    (void *)ctx);
+	fence = mock_submit(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 1));
+
+	/* no handle left, but a job on the hardware: still the data's */
+	dshim_queue_put(queue);
+	dshim_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->releases), 0);
+	mock_hw_advance(ctx, 1, 0);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	dma_fence_put(fence);
+	dshim_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->frees), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->releases), 1);
+
+	/* a failed creation releases nothing (dshim_alloc: every point) */
+	desc.name = "a-name-longer-than-the-31-bytes-allowed";
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dshim_queue_create(&desc)), -ENAMETOOLONG);
+	dshim_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->releases), 1);
+}
+
+#if IS_ENABLED(CONFIG_MODULE_UNLOAD)
+static int release_waiter_fn(void *arg)
+{
+	dshim_sched_wait_module(&dshim_fake_owner);
+	complete(arg);
+	return 0;
+}
+#endif
+
+/*
+ * A going module waits for the release of its schedulers' data too, the
+ * last driver code the shim calls: here a scheduler the module still
+ * references when it goes (a leaked handle), released once it is put.
+ */
+static void dshim_sched_going_module_waits_release(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_MODULE_UNLOAD)
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_sched_desc desc = mock_desc(ctx, "going-release");
+	struct completion *done;
+	struct task_struct *task;
+	struct dshim_sched *sched;
+
+	/* not kunit_kzalloc(): a waiter that never returns must not see it go */
+	done = kzalloc_obj(*done, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, done);
+	init_completion(done);
+	dshim_fake_owner_reset();
+	desc.ops = &mock_ops_release;
+	desc.owner = &dshim_fake_owner;
+	sched = dshim_sched_create(&desc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sched));
+	/* an idle scheduler pins nothing: rmmod proceeds */
+	KUNIT_EXPECT_EQ(test, module_refcount(&dshim_fake_owner), 0);
+
+	dshim_fake_owner.state = MODULE_STATE_GOING;
+	task = kthread_run(release_waiter_fn, done, "dshim-going");
+	if (IS_ERR(task)) {
+		kfree(done);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		dshim_sched_put(sched);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(done,
+							  msecs_to_jiffies(100)),
+			0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->releases), 0);
+	dshim_sched_put(sched);
+	if (wait_for_completion_timeout(done, msecs_to_jiffies(5000)))
+		kfree(done);
+	else
+		KUNIT_FAIL(test, "the going module's waiter never returned");
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->releases), 1);
+	dshim_fake_owner.state = MODULE_STATE_LIVE;
+#else
+	kunit_skip(test, "needs CONFIG_MODULE_UNLOAD");
+#endif
+}
+
+/*
  * An extra put on a scheduler or entity whose memory is still referenced
  * is caught, warned about and ignored.
  */
@@ -728,6 +826,8 @@ static struct kunit_case dshim_sched_cases[] = {
 	KUNIT_CASE(dshim_sched_put_underflow),
 	KUNIT_CASE(dshim_sched_pins_owner),
 	KUNIT_CASE(dshim_sched_going_module_waits),
+	KUNIT_CASE(dshim_sched_release_priv),
+	KUNIT_CASE(dshim_sched_going_module_waits_release),
 	KUNIT_CASE(dshim_sched_wait_idle_timeout),
 	KUNIT_CASE_PARAM(dshim_sched_wait_in_callback, wait_gen_params),
 	KUNIT_CASE(dshim_get_after_last_put),

@@ -76,6 +76,7 @@ static inline void mock_where_case_to_desc(const struct mock_where_case *c,
  * @frees: &dshim_sched_ops.free calls
  * @cancels: &dshim_sched_ops.cancel calls
  * @timeouts: &dshim_sched_ops.timedout calls
+ * @releases: &dshim_sched_ops.release_priv calls (mock_ops_release)
  * @unannotated: run, timedout and cancel calls made outside a fence
  *	signalling section (lockdep kernels only: without lockdep every
  *	section looks nested); the suites' exit expects none
@@ -97,6 +98,7 @@ struct mock_ctx {
 	atomic_t frees;
 	atomic_t cancels;
 	atomic_t timeouts;
+	atomic_t releases;
 	atomic_t unannotated;
 	enum mock_where drop_in;
 	struct mock_drop {
@@ -145,6 +147,7 @@ struct mock_job {
 
 extern const struct dshim_sched_ops mock_ops;
 extern const struct dshim_sched_ops mock_ops_no_cancel;
+extern const struct dshim_sched_ops mock_ops_release;
 
 struct mock_ctx *mock_ctx_create(struct kunit *test);
 void mock_ctx_fini(struct mock_ctx *ctx);

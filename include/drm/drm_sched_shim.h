@@ -67,12 +67,21 @@ enum dshim_timeout_status {
  * @free: Release the driver's payload of the job. Called exactly once for
  *	every job ever created, whatever happened to it, in process context
  *	(a workqueue). Mandatory.
+ * @release_priv: Release &dshim_sched_desc.priv, which a scheduler created
+ *	with this callback owns: called exactly once, when the scheduler's
+ *	memory is freed, after the @free of its last job and once no
+ *	handle of any kind is left, in process context (a workqueue). Until
+ *	then dshim_sched_priv() may be called on any handle or job of the
+ *	scheduler, callbacks included. Not called if the creation fails: the
+ *	caller keeps its data. A module with such schedulers does not finish
+ *	going until each was released (see "driver modules"). Optional.
  */
 struct dshim_sched_ops {
 	struct dma_fence *(*run)(struct dshim_job *job);
 	enum dshim_timeout_status (*timedout)(struct dshim_job *job);
 	void (*cancel)(struct dshim_job *job);
 	void (*free)(struct dshim_job *job);
+	void (*release_priv)(void *priv);
 };
 
 /**
@@ -84,7 +93,8 @@ struct dshim_sched_ops {
  *	the shim may still call it; an idle scheduler pins nothing. If
  *	NULL, the shim takes the module the @ops table lies in, if any (as
  *	for Rust drivers).
- * @priv: driver data, returned by dshim_sched_priv().
+ * @priv: driver data, returned by dshim_sched_priv(); released by
+ *	&dshim_sched_ops.release_priv, if the ops have it.
  * @name: name, copied; at most %DSHIM_NAME_MAX - 1 characters. Also the
  *	timeline name of every fence the scheduler hands out.
  * @dev: optional device, used only for printing.
