@@ -21,6 +21,10 @@
 
 #![forbid(unsafe_code)]
 
+use core::sync::atomic::{
+    AtomicUsize,
+    Ordering, //
+};
 use kernel::drm_sched_shim::{
     self as dshim,
     Fence,
@@ -122,6 +126,8 @@ struct Counts {
     /// (`EDEADLK`), and that were not.
     waits_refused: usize,
     waits_other: usize,
+    /// Schedulers' data dropped ([`DataJob`]).
+    data_dropped: usize,
 }
 
 /// Where a job's hardware fence is while the job is on the ring: shared by
@@ -265,6 +271,8 @@ impl Drop for PlainJob {
 
 #[vtable]
 impl JobOps for PlainJob {
+    type SchedulerData = ();
+
     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
         self.mock.submit_hw(job, &self.hw)
     }
@@ -309,9 +317,72 @@ impl Drop for WaitingJob {
 
 #[vtable]
 impl JobOps for WaitingJob {
+    type SchedulerData = ();
+
     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
         self.wait_for_the_shim();
         self.mock.submit_hw(job, &self.hw)
+    }
+}
+
+/// The data of a [`DataJob`] scheduler: the timeouts of its jobs, which its
+/// drop reports to the mock.
+struct QueueState {
+    mock: Arc<Mock>,
+    timeouts: AtomicUsize,
+}
+
+impl Drop for QueueState {
+    fn drop(&mut self) {
+        let timeouts = self.timeouts.load(Ordering::Relaxed);
+        self.mock.count(|c| {
+            c.data_dropped += 1;
+            c.timed_out += timeouts;
+        });
+    }
+}
+
+/// A job of a driver with per-scheduler data: its `timed_out` counts in it
+/// and fails the job.
+struct DataJob {
+    mock: Arc<Mock>,
+    hw: Arc<HwCell>,
+}
+
+impl DataJob {
+    fn new(mock: &Arc<Mock>) -> Result<Self> {
+        let hw = new_hw_cell()?;
+        mock.count(|c| c.created += 1);
+        Ok(Self {
+            mock: mock.clone(),
+            hw,
+        })
+    }
+}
+
+impl Drop for DataJob {
+    fn drop(&mut self) {
+        self.mock.count(|c| c.dropped += 1);
+    }
+}
+
+#[vtable]
+impl JobOps for DataJob {
+    type SchedulerData = QueueState;
+
+    fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
+        self.mock.submit_hw(job, &self.hw)
+    }
+
+    fn timed_out(&self, job: &JobRef<'_, Self>) -> TimeoutStatus {
+        job.scheduler_data()
+            .timeouts
+            .fetch_add(1, Ordering::Relaxed);
+        let hw = self.hw.lock().take();
+        if let Some(hw) = hw {
+            hw.signal(Err(ETIMEDOUT));
+        }
+        TimeoutStatus::Continue
     }
 }
 
@@ -405,6 +476,8 @@ impl MockJob {
 
 #[vtable]
 impl JobOps for MockJob {
+    type SchedulerData = ();
+
     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
         if self.drop_queue_in_run {
             let queue = self.queue.lock().take();
@@ -489,7 +562,7 @@ mod scenarios {
     fn queue_dropped_with_jobs_on_hw() -> Result {
         let base = dshim::stats();
         let mock = Mock::new()?;
-        let queue = Queue::<PlainJob>::new(&SchedulerOptions::new(c"rust-q-drop", 8))?;
+        let queue = Queue::<PlainJob>::new(&SchedulerOptions::new(c"rust-q-drop", 8), ())?;
         let mut fences = KVec::new();
         for _ in 0..4 {
             fences.push(
@@ -522,7 +595,7 @@ mod scenarios {
     fn fences_outlive_everything() -> Result {
         let base = dshim::stats();
         let mock = Mock::new()?;
-        let queue = Queue::<PlainJob>::new(&SchedulerOptions::new(c"rust-q-fences", 8))?;
+        let queue = Queue::<PlainJob>::new(&SchedulerOptions::new(c"rust-q-fences", 8), ())?;
         let mut fences = KVec::new();
         for _ in 0..3 {
             fences.push(
@@ -563,7 +636,7 @@ mod scenarios {
 
         // Queue 1: job A drops its reference in run, job B holds one until its
         // data is dropped; the test drops its own at once.
-        let q1 = Queue::<MockJob>::new(&opts)?;
+        let q1 = Queue::<MockJob>::new(&opts, ())?;
         let a = q1.new_job(1, MockJob::new(&mock, Run::Hw, Some(q1.clone()), true)?)?;
         let b = q1.new_job(1, MockJob::new(&mock, Run::Hw, Some(q1.clone()), false)?)?;
         let fa = a.ready().submit()?;
@@ -572,7 +645,7 @@ mod scenarios {
 
         // Queue 2: its only job holds its only reference and drops it in run;
         // the kill that follows cancels the job on the hardware.
-        let q2 = Queue::<MockJob>::new(&opts)?;
+        let q2 = Queue::<MockJob>::new(&opts, ())?;
         let c = q2.new_job(1, MockJob::new(&mock, Run::Hw, Some(q2.clone()), true)?)?;
         drop(q2);
         let fc = c.ready().submit()?;
@@ -594,7 +667,7 @@ mod scenarios {
     fn killed_queue() -> Result {
         let base = dshim::stats();
         let mock = Mock::new()?;
-        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-kill", 2))?;
+        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-kill", 2), ())?;
         let mut fences = KVec::new();
         for _ in 0..5 {
             let job = queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?;
@@ -640,7 +713,7 @@ mod scenarios {
             num_priorities: 2,
             ..SchedulerOptions::new(c"rust-ring", 2)
         };
-        let sched = Scheduler::<MockJob>::new(&opts)?;
+        let sched = Scheduler::<MockJob>::new(&opts, ())?;
         let high = sched.new_entity(0)?;
         let low = sched.new_entity(1)?;
         let mut fences = KVec::new();
@@ -682,7 +755,7 @@ mod scenarios {
             timeout_ms: 100,
             ..SchedulerOptions::new(c"rust-q-hang", 4)
         };
-        let queue = Queue::<MockJob>::new(&opts)?;
+        let queue = Queue::<MockJob>::new(&opts, ())?;
         let hung = queue
             .new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?
             .ready()
@@ -712,7 +785,7 @@ mod scenarios {
             timeout_ms: 100,
             ..SchedulerOptions::new(c"rust-q-ban", 4)
         };
-        let queue = Queue::<MockJob>::new(&opts)?;
+        let queue = Queue::<MockJob>::new(&opts, ())?;
         let hung = queue
             .new_job(1, MockJob::new(&mock, Run::HwBan, None, false)?)?
             .ready()
@@ -735,6 +808,39 @@ mod scenarios {
         settle(queue, &base)
     }
 
+    /// A scheduler's data outlives its last handle while a job is on the
+    /// hardware: the job's `timed_out` still reaches it. It is dropped once,
+    /// when the last job is done.
+    #[test]
+    fn scheduler_data_outlives_queue() -> Result {
+        let base = dshim::stats();
+        let mock = Mock::new()?;
+        let opts = SchedulerOptions {
+            timeout_ms: 100,
+            ..SchedulerOptions::new(c"rust-q-data", 4)
+        };
+        let state = QueueState {
+            mock: mock.clone(),
+            timeouts: AtomicUsize::new(0),
+        };
+        let queue = Queue::<DataJob>::new(&opts, state)?;
+        let fence = queue.new_job(1, DataJob::new(&mock)?)?.ready().submit()?;
+        mock.wait_for(|_, on_ring| on_ring == 1)?;
+        // no `cancel`: the job stays on the hardware
+        drop(queue);
+        dshim::flush()?;
+        check_eq!(mock.counts().data_dropped, 0);
+
+        check_eq!(fence_errno(&fence)?, ETIMEDOUT.to_errno());
+        mock.wait_all_dropped()?;
+        mock.wait_for(|c, _| c.data_dropped == 1)?;
+        dshim::flush()?;
+        let c = mock.counts();
+        check_eq!((c.data_dropped, c.timed_out), (1, 1));
+        check_eq!(live(&dshim::stats()), live(&base));
+        Ok(())
+    }
+
     /// A driver that arms its job's hardware fence and loses it (drops it
     /// unsignalled) does not hang the job: the fence signals `ECANCELED`.
     /// A job has one hardware fence: arming it twice is `EALREADY`.
@@ -742,7 +848,7 @@ mod scenarios {
     fn lost_hw_fence() -> Result {
         let base = dshim::stats();
         let mock = Mock::new()?;
-        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-lost", 4))?;
+        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-lost", 4), ())?;
         let lost = queue
             .new_job(1, MockJob::new(&mock, Run::Lose, None, false)?)?
             .ready()
@@ -767,7 +873,7 @@ mod scenarios {
     fn run_fails_after_arming() -> Result {
         let base = dshim::stats();
         let mock = Mock::new()?;
-        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-armfail", 4))?;
+        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-armfail", 4), ())?;
         let fence = queue
             .new_job(1, MockJob::new(&mock, Run::HwThenFail, None, false)?)?
             .ready()
@@ -789,7 +895,7 @@ mod scenarios {
     fn waits_in_callbacks() -> Result {
         let base = dshim::stats();
         let mock = Mock::new()?;
-        let queue = Queue::<WaitingJob>::new(&SchedulerOptions::new(c"rust-q-wait", 4))?;
+        let queue = Queue::<WaitingJob>::new(&SchedulerOptions::new(c"rust-q-wait", 4), ())?;
         let fence = queue
             .new_job(1, WaitingJob::new(&mock, &queue)?)?
             .ready()
@@ -813,7 +919,7 @@ mod scenarios {
     fn job_endings() -> Result {
         let base = dshim::stats();
         let mock = Mock::new()?;
-        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-ends", 4))?;
+        let queue = Queue::<MockJob>::new(&SchedulerOptions::new(c"rust-q-ends", 4), ())?;
 
         drop(queue.new_job(1, MockJob::new(&mock, Run::Hw, None, false)?)?);
         drop(

@@ -54,6 +54,8 @@
 //!
 //! #[vtable]
 //! impl JobOps for MyJob {
+//!     type SchedulerData = ();
+//!
 //!     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
 //!         let hw = job.arm(&self.ring)?; // allocates nothing
 //!         // The engine now runs the job: one at a time (credit limit 1).
@@ -83,7 +85,7 @@
 //! let ring = HwTimeline::new(c"my-ring")?;
 //! let engine = Arc::pin_init(new_spinlock!(None), GFP_KERNEL)?;
 //! let opts = SchedulerOptions { timeout_ms: 5000, ..SchedulerOptions::new(c"my-q", 1) };
-//! let queue = Queue::<MyJob>::new(&opts)?;
+//! let queue = Queue::<MyJob>::new(&opts, ())?;
 //!
 //! // submit ioctl
 //! let job = queue.new_job(1, MyJob { ring: ring.clone(), engine: engine.clone() })?;

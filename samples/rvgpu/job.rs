@@ -64,6 +64,8 @@ impl Drop for RvgpuJob {
 
 #[vtable]
 impl JobOps for RvgpuJob {
+    type SchedulerData = ();
+
     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
         self.hw
             .engine()

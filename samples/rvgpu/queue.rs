@@ -70,7 +70,7 @@ impl RvgpuQueue {
             timeout_ms: crate::timeout_ms(),
             ..SchedulerOptions::new(&name, CREDIT_LIMIT)
         };
-        let queue = Queue::new(&opts)?;
+        let queue = Queue::new(&opts, ())?;
         Ok(Arc::new(
             Self {
                 queue,

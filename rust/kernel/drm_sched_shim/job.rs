@@ -7,6 +7,7 @@
 use super::{
     fence::HwFenceSlot,
     sched::{
+        sched_data,
         Entity,
         Scheduler, //
     },
@@ -112,13 +113,15 @@ impl JobState for Ready {}
 ///
 /// #[vtable]
 /// impl JobOps for Counted {
+///     type SchedulerData = ();
+///
 ///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
 ///         Ok(())
 ///     }
 /// }
 ///
 /// let dropped = Arc::new(AtomicU32::new(0), GFP_KERNEL)?;
-/// let q = Queue::<Counted>::new(&SchedulerOptions::new(c"doc-job", 2))?;
+/// let q = Queue::<Counted>::new(&SchedulerOptions::new(c"doc-job", 2), ())?;
 /// let tl = HwTimeline::new(c"doc-dep")?;
 /// let dep = tl.new_fence()?;
 ///
@@ -177,12 +180,14 @@ impl<T: JobOps> Job<T, Created> {
     ///
     /// #[vtable]
     /// impl JobOps for Nop {
+    ///     type SchedulerData = ();
+    ///
     ///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
     ///         Ok(())
     ///     }
     /// }
     ///
-    /// let q = Queue::<Nop>::new(&SchedulerOptions::new(c"doc-credits", 4))?;
+    /// let q = Queue::<Nop>::new(&SchedulerOptions::new(c"doc-credits", 4), ())?;
     /// let bugs = dshim::stats().driver_bugs;
     /// for credits in [0, 5, u32::MAX] {
     ///     assert_eq!(Job::new(q.entity(), credits, Nop).err(), Some(EINVAL));
@@ -344,6 +349,46 @@ impl<'a, T: JobOps> JobRef<'a, T> {
         // of its entity, which `dshim_entity_kill()` may be given whatever
         // its driver references.
         unsafe { bindings::dshim_entity_kill(bindings::dshim_job_entity(self.ptr.as_ptr())) };
+    }
+
+    /// The driver data of the job's scheduler (or queue), as given to
+    /// [`Scheduler::new`] or [`Queue::new`](super::Queue::new).
+    ///
+    /// # Examples
+    ///
+    /// A queue that counts the jobs it ran, seen from `run` and from the
+    /// queue's handle.
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicU32, Ordering};
+    /// use kernel::drm_sched_shim::{JobOps, Queue, RunContext, SchedulerOptions};
+    ///
+    /// struct Counting;
+    ///
+    /// #[vtable]
+    /// impl JobOps for Counting {
+    ///     /// Jobs the queue ran.
+    ///     type SchedulerData = AtomicU32;
+    ///
+    ///     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
+    ///         job.scheduler_data().fetch_add(1, Ordering::Relaxed);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let opts = SchedulerOptions::new(c"doc-data", 1);
+    /// let q = Queue::<Counting>::new(&opts, AtomicU32::new(0))?;
+    /// for _ in 0..3 {
+    ///     q.new_job(1, Counting)?.ready().submit()?.wait_timeout(5000)?;
+    /// }
+    /// assert_eq!(q.data().load(Ordering::Relaxed), 3);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn scheduler_data(&self) -> Pin<&T::SchedulerData> {
+        // SAFETY: By the type invariant the job is live for `'a`, which
+        // outlives `&self`, and it keeps its scheduler's memory, and so the
+        // data, alive; the scheduler uses `OpsTable::<T>::OPS`.
+        unsafe { sched_data::<T>(bindings::dshim_job_sched(self.ptr.as_ptr())) }
     }
 
     /// A driver reference to the job's entity; `None` once the driver

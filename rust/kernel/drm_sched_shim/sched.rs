@@ -29,6 +29,7 @@ use crate::{
     },
 };
 use core::{
+    ffi::c_void,
     marker::PhantomData,
     pin::Pin,
     ptr::NonNull, //
@@ -73,12 +74,20 @@ pub enum TimeoutStatus {
 ///
 /// # Implementing
 ///
-/// Implement it with `#[vtable] impl JobOps for MyJob`. `#[vtable]` also
+/// Implement it with `#[vtable] impl JobOps for MyJob`, setting
+/// [`JobOps::SchedulerData`] (`()` for none). `#[vtable]` also
 /// gives the trait a `type OwnerModule: ModuleMetadata`, which the impl sets
 /// to the implementing crate's `LocalModule`: a driver's `module!` defines
 /// it (as do the kernel crate and its doctests).
 #[vtable]
 pub trait JobOps: Send + Sync + Sized + 'static {
+    /// The driver's data of each scheduler (or queue) of jobs of this type,
+    /// `()` for none: given to [`Scheduler::new`] or [`Queue::new`], reached
+    /// from every handle (`data()`) and from the callbacks
+    /// ([`JobRef::scheduler_data`]), dropped by the shim when the
+    /// scheduler's memory goes, after its last job and its last handle.
+    type SchedulerData: Send + Sync;
+
     /// Puts the job on the hardware. Called once per job, in submission
     /// order within an entity, once its dependencies signalled.
     ///
@@ -140,6 +149,7 @@ impl<T: JobOps> OpsTable<T> {
             None
         },
         free: Some(Self::free),
+        release_priv: Some(Self::release_priv),
     };
 
     /// The payload of a job, borrowed for the duration of a callback.
@@ -213,6 +223,18 @@ impl<T: JobOps> OpsTable<T> {
 
     /// # Safety
     ///
+    /// Called by the shim only, with the `priv` of a scheduler using
+    /// [`Self::OPS`].
+    unsafe extern "C" fn release_priv(data: *mut c_void) {
+        // SAFETY: The shim calls `release_priv` once, when the scheduler's
+        // memory goes: no handle, job or callback of it is left to borrow
+        // the data, which `SchedulerOptions::create` made with
+        // `Pin<KBox<T::SchedulerData>>::into_foreign`.
+        drop(unsafe { <Pin<KBox<T::SchedulerData>> as ForeignOwnable>::from_foreign(data) });
+    }
+
+    /// # Safety
+    ///
     /// Called by the shim only, with a job of a scheduler using [`Self::OPS`].
     unsafe extern "C" fn free(job: *mut bindings::dshim_job) {
         // SAFETY: The shim calls `free` exactly once per job, after every
@@ -222,6 +244,24 @@ impl<T: JobOps> OpsTable<T> {
         drop(unsafe {
             <Pin<KBox<Payload<T>>> as ForeignOwnable>::from_foreign(bindings::dshim_job_priv(job))
         });
+    }
+}
+
+/// The driver data of a scheduler of `T`.
+///
+/// # Safety
+///
+/// `sched` must be a scheduler created with `OpsTable::<T>::OPS` whose
+/// memory the caller keeps alive for `'a` (a handle, or a job being called
+/// back): the data is released only with that memory.
+pub(crate) unsafe fn sched_data<'a, T: JobOps>(
+    sched: *const bindings::dshim_sched,
+) -> Pin<&'a T::SchedulerData> {
+    // SAFETY: The scheduler's `priv` is a `Pin<KBox<T::SchedulerData>>` turned
+    // foreign by `SchedulerOptions::create`, released only when the memory the
+    // caller keeps goes; nothing borrows it mutably.
+    unsafe {
+        <Pin<KBox<T::SchedulerData>> as ForeignOwnable>::borrow(bindings::dshim_sched_priv(sched))
     }
 }
 
@@ -250,6 +290,27 @@ impl<'a> SchedulerOptions<'a> {
         }
     }
 
+    /// Creates a scheduler or a queue (`create`) of `T` from these options,
+    /// whose driver data `data` becomes: the scheduler owns it on success,
+    /// and it is dropped here on failure.
+    fn create<T: JobOps, R, E>(
+        &self,
+        data: impl PinInit<T::SchedulerData, E>,
+        create: impl FnOnce(&bindings::dshim_sched_desc) -> Result<*mut R>,
+    ) -> Result<*mut R>
+    where
+        Error: From<E>,
+    {
+        let data = KBox::pin_init(data, GFP_KERNEL)?.into_foreign();
+        let mut desc = self.desc::<T>();
+        desc.priv_ = data;
+        create(&desc).inspect_err(|_| {
+            // SAFETY: The creation failed, so the shim never calls
+            // `release_priv` with `data`: we still own it.
+            drop(unsafe { <Pin<KBox<T::SchedulerData>> as ForeignOwnable>::from_foreign(data) });
+        })
+    }
+
     fn desc<T: JobOps>(&self) -> bindings::dshim_sched_desc {
         bindings::dshim_sched_desc {
             // A promoted constant, instantiated in the crate that uses `T`
@@ -263,6 +324,7 @@ impl<'a> SchedulerOptions<'a> {
             // cannot go while the shim may still call the table or drop a
             // `T` (`dshim_sched_desc.owner`).
             owner: this_module::<T::OwnerModule>().as_ptr(),
+            // Set by `create`.
             priv_: core::ptr::null_mut(),
             name: self.name.as_char_ptr(),
             dev: core::ptr::null_mut(),
@@ -300,13 +362,15 @@ impl<'a> SchedulerOptions<'a> {
 ///
 /// #[vtable]
 /// impl JobOps for Nop {
+///     type SchedulerData = ();
+///
 ///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
 ///         Ok(()) // done at once: no hardware fence armed
 ///     }
 /// }
 ///
 /// let opts = SchedulerOptions { num_priorities: 2, ..SchedulerOptions::new(c"doc-s", 4) };
-/// let sched = Scheduler::<Nop>::new(&opts)?;
+/// let sched = Scheduler::<Nop>::new(&opts, ())?;
 /// let high = sched.new_entity(0)?;
 /// let low = sched.new_entity(1)?;
 /// assert!(sched.new_entity(2).is_err());
@@ -354,12 +418,21 @@ impl<T: JobOps> Scheduler<T> {
     /// # Context
     ///
     /// Process context; may sleep.
-    pub fn new(opts: &SchedulerOptions<'_>) -> Result<ARef<Self>> {
-        let desc = opts.desc::<T>();
-        // SAFETY: `desc` is valid for the call (the shim copies it); its ops
-        // table is a constant of `T`'s module, which `desc.owner` names, so
-        // the shim keeps it loaded for as long as it may use the table.
-        let s = from_err_ptr(unsafe { bindings::dshim_sched_create(&desc) })?;
+    pub fn new<E>(
+        opts: &SchedulerOptions<'_>,
+        data: impl PinInit<T::SchedulerData, E>,
+    ) -> Result<ARef<Self>>
+    where
+        Error: From<E>,
+    {
+        let s = opts.create::<T, _, _>(data, |desc| {
+            // SAFETY: `desc` is valid for the call (the shim copies it); its
+            // ops table is a constant of `T`'s module, which `desc.owner`
+            // names, so the shim keeps it loaded for as long as it may use
+            // the table; its `priv` is a `T::SchedulerData`, as the table's
+            // `release_priv` expects.
+            from_err_ptr(unsafe { bindings::dshim_sched_create(desc) })
+        })?;
         // SAFETY: On success the shim returned a live scheduler using
         // `OpsTable::<T>::OPS`, not NULL, and its first driver reference.
         Ok(unsafe { Self::from_new(s) })
@@ -381,6 +454,13 @@ impl<T: JobOps> Scheduler<T> {
 
     fn as_raw(&self) -> *mut bindings::dshim_sched {
         self.0.get()
+    }
+
+    /// The driver data given to [`Scheduler::new`].
+    pub fn data(&self) -> Pin<&T::SchedulerData> {
+        // SAFETY: By the type invariant the scheduler is live and uses
+        // `OpsTable::<T>::OPS`.
+        unsafe { sched_data::<T>(self.as_raw()) }
     }
 
     /// Creates an entity (a submission context) at `priority`, 0 being the
@@ -451,12 +531,14 @@ impl<T: JobOps> Scheduler<T> {
 ///
 /// #[vtable]
 /// impl JobOps for Nop {
+///     type SchedulerData = ();
+///
 ///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
 ///         Ok(())
 ///     }
 /// }
 ///
-/// let sched = Scheduler::<Nop>::new(&SchedulerOptions::new(c"doc-e", 1))?;
+/// let sched = Scheduler::<Nop>::new(&SchedulerOptions::new(c"doc-e", 1), ())?;
 /// let e1 = sched.new_entity(0)?;
 /// let e2 = sched.new_entity(0)?;
 /// let job = Job::new(&e1, 1, Nop)?.ready();
@@ -562,12 +644,14 @@ impl<T: JobOps> Entity<T> {
 ///
 /// #[vtable]
 /// impl JobOps for Nop {
+///     type SchedulerData = ();
+///
 ///     fn run(self: Pin<&mut Self>, _job: &mut RunContext<'_, Self>) -> Result {
 ///         Ok(())
 ///     }
 /// }
 ///
-/// let q = Queue::<Nop>::new(&SchedulerOptions::new(c"doc-q", 8))?;
+/// let q = Queue::<Nop>::new(&SchedulerOptions::new(c"doc-q", 8), ())?;
 /// let fence = Job::new(q.entity(), 1, Nop)?.ready().submit()?;
 /// q.wait_idle(5000)?;
 /// fence.wait_timeout(5000)?;
@@ -606,12 +690,17 @@ impl<T: JobOps> Queue<T> {
     /// # Context
     ///
     /// Process context; may sleep.
-    pub fn new(opts: &SchedulerOptions<'_>) -> Result<ARef<Self>> {
-        let desc = opts.desc::<T>();
-        // SAFETY: `desc` is valid for the call (the shim copies it); its ops
-        // table is a constant of `T`'s module, which `desc.owner` names, so
-        // the shim keeps it loaded for as long as it may use the table.
-        let q = from_err_ptr(unsafe { bindings::dshim_queue_create(&desc) })?;
+    pub fn new<E>(
+        opts: &SchedulerOptions<'_>,
+        data: impl PinInit<T::SchedulerData, E>,
+    ) -> Result<ARef<Self>>
+    where
+        Error: From<E>,
+    {
+        let q = opts.create::<T, _, _>(data, |desc| {
+            // SAFETY: As in `Scheduler::new`.
+            from_err_ptr(unsafe { bindings::dshim_queue_create(desc) })
+        })?;
         // INVARIANT: the shim returned a live queue whose scheduler uses
         // `OpsTable::<T>::OPS`, and its first reference.
         // SAFETY: `q` is not NULL on success; `Queue<T>` is
@@ -621,6 +710,11 @@ impl<T: JobOps> Queue<T> {
 
     fn as_raw(&self) -> *mut bindings::dshim_queue {
         self.0.get()
+    }
+
+    /// The driver data given to [`Queue::new`].
+    pub fn data(&self) -> Pin<&T::SchedulerData> {
+        self.scheduler().data()
     }
 
     /// The queue's entity, to create jobs on.
