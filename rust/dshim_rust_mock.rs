@@ -128,6 +128,9 @@ struct Counts {
     waits_other: usize,
     /// Schedulers' data dropped ([`DataJob`]).
     data_dropped: usize,
+    /// Timeouts of [`DataJob`]s whose queue had no handle left: no driver
+    /// reference to take from the job.
+    orphan_timeouts: usize,
 }
 
 /// Where a job's hardware fence is while the job is on the ring: shared by
@@ -330,14 +333,17 @@ impl JobOps for WaitingJob {
 struct QueueState {
     mock: Arc<Mock>,
     timeouts: AtomicUsize,
+    orphan_timeouts: AtomicUsize,
 }
 
 impl Drop for QueueState {
     fn drop(&mut self) {
         let timeouts = self.timeouts.load(Ordering::Relaxed);
+        let orphans = self.orphan_timeouts.load(Ordering::Relaxed);
         self.mock.count(|c| {
             c.data_dropped += 1;
             c.timed_out += timeouts;
+            c.orphan_timeouts += orphans;
         });
     }
 }
@@ -375,9 +381,13 @@ impl JobOps for DataJob {
     }
 
     fn timed_out(&self, job: &JobRef<'_, Self>) -> TimeoutStatus {
-        job.scheduler_data()
-            .timeouts
-            .fetch_add(1, Ordering::Relaxed);
+        let data = job.scheduler_data();
+        data.timeouts.fetch_add(1, Ordering::Relaxed);
+        // With every handle gone, the job gives no driver reference (and a
+        // reference it gives is dropped here, inside the callback).
+        if job.entity().is_none() && job.scheduler().is_none() {
+            data.orphan_timeouts.fetch_add(1, Ordering::Relaxed);
+        }
         let hw = self.hw.lock().take();
         if let Some(hw) = hw {
             hw.signal(Err(ETIMEDOUT));
@@ -513,7 +523,9 @@ impl JobOps for MockJob {
         // Signalled first: the kill below cancels the jobs of the queue
         // still on the hardware, which this one then no longer is.
         self.signal_hw(ETIMEDOUT);
-        if self.run == Run::HwBan {
+        // The queue's handle is held: the job gives driver references, which
+        // keep the objects, not the queue, running; the kill needs neither.
+        if self.run == Run::HwBan && job.entity().is_some() && job.scheduler().is_some() {
             job.kill();
         }
         TimeoutStatus::Continue
@@ -809,8 +821,9 @@ mod scenarios {
     }
 
     /// A scheduler's data outlives its last handle while a job is on the
-    /// hardware: the job's `timed_out` still reaches it. It is dropped once,
-    /// when the last job is done.
+    /// hardware: the job's `timed_out` still reaches it (and gets no driver
+    /// reference from the job: none is left). It is dropped once, when the
+    /// last job is done.
     #[test]
     fn scheduler_data_outlives_queue() -> Result {
         let base = dshim::stats();
@@ -822,6 +835,7 @@ mod scenarios {
         let state = QueueState {
             mock: mock.clone(),
             timeouts: AtomicUsize::new(0),
+            orphan_timeouts: AtomicUsize::new(0),
         };
         let queue = Queue::<DataJob>::new(&opts, state)?;
         let fence = queue.new_job(1, DataJob::new(&mock)?)?.ready().submit()?;
@@ -836,7 +850,7 @@ mod scenarios {
         mock.wait_for(|c, _| c.data_dropped == 1)?;
         dshim::flush()?;
         let c = mock.counts();
-        check_eq!((c.data_dropped, c.timed_out), (1, 1));
+        check_eq!((c.data_dropped, c.timed_out, c.orphan_timeouts), (1, 1, 1));
         check_eq!(live(&dshim::stats()), live(&base));
         Ok(())
     }
