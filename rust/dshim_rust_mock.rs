@@ -348,36 +348,16 @@ impl Drop for QueueState {
     }
 }
 
-/// A job of a driver with per-scheduler data: its `timed_out` counts in it
-/// and fails the job.
-struct DataJob {
-    mock: Arc<Mock>,
-    hw: Arc<HwCell>,
-}
-
-impl DataJob {
-    fn new(mock: &Arc<Mock>) -> Result<Self> {
-        let hw = new_hw_cell()?;
-        mock.count(|c| c.created += 1);
-        Ok(Self {
-            mock: mock.clone(),
-            hw,
-        })
-    }
-}
-
-impl Drop for DataJob {
-    fn drop(&mut self) {
-        self.mock.count(|c| c.dropped += 1);
-    }
-}
+/// A job of a driver with per-scheduler data: a [`PlainJob`] whose
+/// `timed_out` counts in the data and fails the job.
+struct DataJob(PlainJob);
 
 #[vtable]
 impl JobOps for DataJob {
     type SchedulerData = QueueState;
 
     fn run(self: Pin<&mut Self>, job: &mut RunContext<'_, Self>) -> Result {
-        self.mock.submit_hw(job, &self.hw)
+        self.0.mock.submit_hw(job, &self.0.hw)
     }
 
     fn timed_out(&self, job: &JobRef<'_, Self>) -> TimeoutStatus {
@@ -388,7 +368,7 @@ impl JobOps for DataJob {
         if job.entity().is_none() && job.scheduler().is_none() {
             data.orphan_timeouts.fetch_add(1, Ordering::Relaxed);
         }
-        let hw = self.hw.lock().take();
+        let hw = self.0.hw.lock().take();
         if let Some(hw) = hw {
             hw.signal(Err(ETIMEDOUT));
         }
@@ -838,7 +818,10 @@ mod scenarios {
             orphan_timeouts: AtomicUsize::new(0),
         };
         let queue = Queue::<DataJob>::new(&opts, state)?;
-        let fence = queue.new_job(1, DataJob::new(&mock)?)?.ready().submit()?;
+        let fence = queue
+            .new_job(1, DataJob(PlainJob::new(&mock)?))?
+            .ready()
+            .submit()?;
         mock.wait_for(|_, on_ring| on_ring == 1)?;
         // no `cancel`: the job stays on the hardware
         drop(queue);
