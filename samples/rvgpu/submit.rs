@@ -36,6 +36,7 @@ use kernel::{
     },
     prelude::*,
     sync::aref::ARef,
+    transmute::FromBytes,
     uaccess::UserSlice,
     uapi, //
 };
@@ -66,39 +67,50 @@ fn check_syncobj(file: &DrmFile, handle: u32) -> Result {
     }
 }
 
+/// Appends to `deps` the fence `lookup` gives for each of the `count`
+/// entries of type `E` of the user array at `addr`.
+///
+/// The entries are read one at a time, each looked up before the next is
+/// read, as vgpu does with `get_user()`: the first bad entry decides the
+/// error.
+fn push_in_fences<E: FromBytes>(
+    deps: &mut KVec<ARef<Fence>>,
+    addr: u64,
+    count: u32,
+    lookup: impl Fn(E) -> Result<ARef<Fence>>,
+) -> Result {
+    let count = count as usize;
+    let mut entries =
+        UserSlice::new(UserPtr::from_addr(addr as usize), count * size_of::<E>()).reader();
+    for _ in 0..count {
+        deps.push(lookup(entries.read()?)?, GFP_KERNEL)?;
+    }
+    Ok(())
+}
+
 /// The job's dependencies: the fences of the in-syncobjs, then of the
 /// in-sync-files.
-///
-/// The arrays are read one entry at a time, each looked up before the next
-/// is read, as vgpu does with `get_user()`: the first bad entry decides the
-/// error.
 fn in_fences(file: &DrmFile, args: &uapi::drm_vgpu_submit) -> Result<KVec<ARef<Fence>>> {
-    let num_syncobjs = args.num_in_syncobjs as usize;
-    let num_sync_files = args.num_in_sync_files as usize;
-    let mut deps = KVec::with_capacity(num_syncobjs + num_sync_files, GFP_KERNEL)?;
-
-    let mut handles = UserSlice::new(
-        UserPtr::from_addr(args.in_syncobjs as usize),
-        num_syncobjs * size_of::<u32>(),
-    )
-    .reader();
-    for _ in 0..num_syncobjs {
-        let handle: u32 = handles.read()?;
-        deps.push(Fence::from_syncobj(file, handle)?, GFP_KERNEL)?;
-    }
-
-    let mut fds = UserSlice::new(
-        UserPtr::from_addr(args.in_sync_files as usize),
-        num_sync_files * size_of::<i32>(),
-    )
-    .reader();
-    for _ in 0..num_sync_files {
-        let fd: i32 = fds.read()?;
-        // The shim says `EINVAL` for any fd that is not an open sync_file
-        // (-1, closed, another kind of file); vgpu's uapi says `EBADF`.
-        let fence = Fence::from_sync_file(fd).map_err(|_| EBADF)?;
-        deps.push(fence, GFP_KERNEL)?;
-    }
+    let mut deps = KVec::with_capacity(
+        args.num_in_syncobjs as usize + args.num_in_sync_files as usize,
+        GFP_KERNEL,
+    )?;
+    push_in_fences(
+        &mut deps,
+        args.in_syncobjs,
+        args.num_in_syncobjs,
+        |handle: u32| Fence::from_syncobj(file, handle),
+    )?;
+    push_in_fences(
+        &mut deps,
+        args.in_sync_files,
+        args.num_in_sync_files,
+        |fd: i32| {
+            // The shim says `EINVAL` for any fd that is not an open sync_file
+            // (-1, closed, another kind of file); vgpu's uapi says `EBADF`.
+            Fence::from_sync_file(fd).map_err(|_| EBADF)
+        },
+    )?;
     Ok(deps)
 }
 
