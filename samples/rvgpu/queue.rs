@@ -47,6 +47,12 @@ use crate::{
 static QUEUE_SEQ: Atomic<u32> = Atomic::new(1);
 
 /// A userspace queue.
+///
+/// Dropped when the process closes it or dies: its `queue` field, the shim
+/// queue's only handle, then kills the queue and returns, as a real driver
+/// does. Jobs not on the hardware yet fail with `ECANCELED`, jobs on it are
+/// cancelled (or, with rvgpu.cancel=0, run to completion); nothing waits
+/// for them, and their fences stay valid.
 pub(crate) struct RvgpuQueue {
     queue: ARef<Queue<RvgpuJob>>,
     engine: Arc<Engine>,
@@ -99,16 +105,6 @@ impl RvgpuQueue {
             job.add_dependency(dep)?;
         }
         job.ready().submit()
-    }
-}
-
-impl Drop for RvgpuQueue {
-    /// What a real driver does when a process closes a queue or dies: kill
-    /// and return. Jobs not on the hardware yet fail with `ECANCELED`, jobs
-    /// on it are cancelled (or, with rvgpu.cancel=0, run to completion);
-    /// nothing waits for them, and their fences stay valid.
-    fn drop(&mut self) {
-        self.queue.kill();
     }
 }
 
