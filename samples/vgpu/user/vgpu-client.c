@@ -679,12 +679,17 @@ static int badinput(void)
 	 * completes at once) and truncates a long one.
 	 */
 	s = (struct drm_vgpu_submit){ .queue_id = q, .out_sync_file = -1 };
-	check(submit_sized(fd, &s, sizeof(s) - 8), driver_is_rvgpu() ? 0 : EINVAL,
-	      driver_is_rvgpu() ? "submit, struct 8 bytes short: zero-extended (rvgpu)" :
-	      "submit, struct 8 bytes short");
-	check(submit_sized(fd, &s, sizeof(s) + 8), driver_is_rvgpu() ? 0 : EINVAL,
-	      driver_is_rvgpu() ? "submit, struct 8 bytes long: truncated (rvgpu)" :
-	      "submit, struct 8 bytes long");
+	if (driver_is_rvgpu()) {
+		check(submit_sized(fd, &s, sizeof(s) - 8), 0,
+		      "submit, struct 8 bytes short: zero-extended (rvgpu)");
+		check(submit_sized(fd, &s, sizeof(s) + 8), 0,
+		      "submit, struct 8 bytes long: truncated (rvgpu)");
+	} else {
+		check(submit_sized(fd, &s, sizeof(s) - 8), EINVAL,
+		      "submit, struct 8 bytes short");
+		check(submit_sized(fd, &s, sizeof(s) + 8), EINVAL,
+		      "submit, struct 8 bytes long");
+	}
 	check(ioctl(fd, _IOC(_IOC_READ, DRM_IOCTL_BASE, DRM_COMMAND_BASE + 0x3f, 8), &s),
 	      EINVAL, "unknown ioctl number");
 
