@@ -275,8 +275,11 @@ void dshim_sched_wait_module(struct module *mod)
 static int dshim_sched_module_notify(struct notifier_block *nb,
 				     unsigned long state, void *data)
 {
+	/* 6.12 names the states only with module support; none go without */
+#ifdef CONFIG_MODULES
 	if (state == MODULE_STATE_GOING)
 		dshim_sched_wait_module(data);
+#endif
 	return NOTIFY_DONE;
 }
 
