@@ -17,6 +17,7 @@
  * today, but nothing here depends on it).
  */
 
+#include <linux/cache.h>
 #include <linux/hash.h>
 #include <linux/list.h>
 #include <linux/sched.h>
@@ -28,12 +29,14 @@
 
 /*
  * One bucket: the frames of the tasks hashing to it. @lock protects
- * @frames, and the frames' @node links.
+ * @frames, and the frames' @node links. A cache line each: the run and
+ * free workers of different CPUs are different tasks, and would otherwise
+ * bounce one line between them on every job.
  */
 static struct dshim_cb_bucket {
 	spinlock_t lock;			/* protects @frames */
 	struct hlist_head frames;		/* L: &dshim_cb_frame.node */
-} dshim_cb_table[1 << DSHIM_CB_HASH_BITS] = {
+} ____cacheline_aligned_in_smp dshim_cb_table[1 << DSHIM_CB_HASH_BITS] = {
 	[0 ... (1 << DSHIM_CB_HASH_BITS) - 1] = {
 		.lock = __SPIN_LOCK_UNLOCKED(dshim_cb_table.lock),
 	},

@@ -55,7 +55,7 @@ static void dshim_dep_release(struct dma_fence *fence)
 
 	dma_fence_put(dep->fence);
 	dshim_entity_unref(dep->entity);
-	atomic_long_dec(&dshim_counters.fences);
+	dshim_count_dec(fences);
 	dma_fence_free(fence);
 }
 
@@ -129,7 +129,7 @@ struct dma_fence *dshim_dep_create(struct dshim_entity *entity,
 		dma_fence_put(fence);
 		return ERR_PTR(-ENOMEM);
 	}
-	atomic_long_inc(&dshim_counters.fences);
+	dshim_count_inc(fences);
 	spin_lock_init(&dep->lock);
 	/* a context each: one of several deps of a job may signal first */
 	dma_fence_init(&dep->base, &dshim_dep_ops, &dep->lock,

@@ -52,7 +52,7 @@ static void dshim_entity_free_work(struct work_struct *work)
 	dma_fence_put(entity->last_fence);
 	dshim_timeline_put(entity->timeline);
 	mutex_destroy(&entity->submit_lock);
-	atomic_long_dec(&dshim_counters.entities);
+	dshim_count_dec(entities);
 	kfree(entity);
 	dshim_sched_unref(sched);
 }
@@ -181,7 +181,7 @@ struct dshim_entity *dshim_entity_create(struct dshim_sched *sched,
 	list_add_tail(&entity->link, &sched->entities);
 	spin_unlock(&sched->lock);
 
-	atomic_long_inc(&dshim_counters.entities);
+	dshim_count_inc(entities);
 	return entity;
 
 err_fini_entity:

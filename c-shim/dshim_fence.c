@@ -80,7 +80,7 @@ static void dshim_fence_release(struct dma_fence *fence)
 	dma_fence_put(f->sched_fence);
 	dma_fence_put(f->prev);
 	dshim_timeline_put(f->timeline);
-	atomic_long_dec(&dshim_counters.fences);
+	dshim_count_dec(fences);
 	/* dma-fence readers may still look at the fence under RCU */
 	kfree_rcu(f, base.rcu);
 }
@@ -98,7 +98,7 @@ struct dshim_fence *dshim_fence_alloc(struct kmem_cache *cache)
 
 	f = dshim_fail_alloc() ? NULL : kmem_cache_zalloc(cache, GFP_KERNEL);
 	if (f)
-		atomic_long_inc(&dshim_counters.fences);
+		dshim_count_inc(fences);
 	return f;
 }
 
@@ -107,7 +107,7 @@ void dshim_fence_free_unarmed(struct dshim_fence *fence)
 {
 	if (!fence)
 		return;
-	atomic_long_dec(&dshim_counters.fences);
+	dshim_count_dec(fences);
 	kfree(fence);
 }
 

@@ -55,7 +55,7 @@ static void dshim_job_destroy(struct dshim_job *job)
 		dma_fence_put(&job->fence->base);
 	else
 		dshim_fence_free_unarmed(job->fence);
-	atomic_long_dec(&dshim_counters.jobs);
+	dshim_count_dec(jobs);
 	kfree(job);
 	dshim_entity_unref(entity);
 }
@@ -156,7 +156,7 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 	INIT_WORK(&job->release_work, dshim_job_release_work);
 	atomic_inc(&entity->num_jobs);
 	dshim_sched_job_added(sched);
-	atomic_long_inc(&dshim_counters.jobs);
+	dshim_count_inc(jobs);
 	return job;
 
 err_free_fence:

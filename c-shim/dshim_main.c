@@ -102,15 +102,26 @@ struct workqueue_struct *dshim_free_wq;
 struct kmem_cache *dshim_job_fence_cache;
 struct kmem_cache *dshim_hw_fence_cache;
 struct kmem_cache *dshim_timeline_cache;
-struct dshim_counters dshim_counters;
+DEFINE_PER_CPU(struct dshim_counters, dshim_counters);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Set while the allocation-failure suite has its stub in place. */
+DEFINE_STATIC_KEY_FALSE(dshim_fail_alloc_armed);
+#endif
 
 /*
  * Every allocation the shim makes, and every drm_sched call that allocates,
  * asks this first. KUnit replaces it with a stub that fails the Nth call,
- * so every allocation failure path is exercised in the test thread.
+ * so every allocation failure path is exercised in the test thread. The
+ * static key keeps KUnit's stub lookup (a lock and a list walk whenever a
+ * KUnit thread calls) off the submit path of every other caller.
  */
 bool dshim_fail_alloc(void)
 {
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (!static_branch_unlikely(&dshim_fail_alloc_armed))
+		return false;
+#endif
 	KUNIT_STATIC_STUB_REDIRECT(dshim_fail_alloc);
 	return false;
 }
@@ -122,21 +133,28 @@ bool dshim_fail_alloc(void)
  * The counts cover every user of the shim. Objects are counted until their
  * memory is freed, which the free worker does shortly after the last
  * reference goes away; tests poll until the counts are back to their
- * starting values.
+ * starting values. Each CPU counts on its own: a snapshot taken while
+ * objects come and go may be off for an instant (an object counted out
+ * on a CPU already summed, in on one not yet), so compare settled counts.
  *
  * Context: Any context.
  */
 void dshim_stats_read(struct dshim_stats *out)
 {
-	struct dshim_counters *c = &dshim_counters;
+	const struct dshim_counters *c;
+	int cpu;
 
-	out->scheds = atomic_long_read(&c->scheds);
-	out->entities = atomic_long_read(&c->entities);
-	out->queues = atomic_long_read(&c->queues);
-	out->jobs = atomic_long_read(&c->jobs);
-	out->fences = atomic_long_read(&c->fences);
-	out->timelines = atomic_long_read(&c->timelines);
-	out->driver_bugs = atomic_long_read(&c->driver_bugs);
+	memset(out, 0, sizeof(*out));
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(&dshim_counters, cpu);
+		out->scheds += READ_ONCE(c->scheds);
+		out->entities += READ_ONCE(c->entities);
+		out->queues += READ_ONCE(c->queues);
+		out->jobs += READ_ONCE(c->jobs);
+		out->fences += READ_ONCE(c->fences);
+		out->timelines += READ_ONCE(c->timelines);
+		out->driver_bugs += READ_ONCE(c->driver_bugs);
+	}
 }
 EXPORT_SYMBOL_GPL(dshim_stats_read);
 

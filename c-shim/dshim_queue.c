@@ -54,7 +54,7 @@ struct dshim_queue *dshim_queue_create(const struct dshim_sched_desc *desc)
 	}
 
 	refcount_set(&queue->users, 1);
-	atomic_long_inc(&dshim_counters.queues);
+	dshim_count_inc(queues);
 	return queue;
 
 err_put_sched:
@@ -108,7 +108,7 @@ void dshim_queue_put(struct dshim_queue *queue)
 	dshim_queue_kill(queue);
 	dshim_entity_put(queue->entity);
 	dshim_sched_put(queue->sched);
-	atomic_long_dec(&dshim_counters.queues);
+	dshim_count_dec(queues);
 	kfree(queue);
 }
 EXPORT_SYMBOL_GPL(dshim_queue_put);

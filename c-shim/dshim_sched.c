@@ -104,7 +104,7 @@ static void dshim_sched_free_work(struct work_struct *work)
 		spin_unlock(&dshim_owned_lock);
 		wake_up_all(&dshim_owned_gone_wq);
 	}
-	atomic_long_dec(&dshim_counters.scheds);
+	dshim_count_dec(scheds);
 	kfree(sched);
 }
 
@@ -358,7 +358,7 @@ struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
 		list_add(&sched->owned_link, &dshim_owned_scheds);
 		spin_unlock(&dshim_owned_lock);
 	}
-	atomic_long_inc(&dshim_counters.scheds);
+	dshim_count_inc(scheds);
 	return sched;
 
 err_free_sched:

@@ -50,7 +50,7 @@ struct dshim_timeline *dshim_timeline_create(const char *name)
 	tl->context = dma_fence_context_alloc(1);
 	atomic64_set(&tl->seqno, 0);
 	strscpy(tl->name, name, sizeof(tl->name));
-	atomic_long_inc(&dshim_counters.timelines);
+	dshim_count_inc(timelines);
 	return tl;
 }
 EXPORT_SYMBOL_GPL(dshim_timeline_create);
@@ -87,7 +87,7 @@ void dshim_timeline_put(struct dshim_timeline *tl)
 	if (!tl || DSHIM_BAD_HANDLE(tl))
 		return;
 	if (refcount_dec_and_test(&tl->refcount)) {
-		atomic_long_dec(&dshim_counters.timelines);
+		dshim_count_dec(timelines);
 		kfree_rcu(tl, rcu);
 	}
 }

@@ -19,8 +19,10 @@
 #include <drm/drm_sched_shim.h>
 #include <drm/gpu_scheduler.h>
 #include <linux/dma-fence.h>
+#include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -40,7 +42,7 @@ extern struct kmem_cache *dshim_hw_fence_cache;
 extern struct kmem_cache *dshim_timeline_cache;
 
 /**
- * struct dshim_counters - live objects, one atomic per kind
+ * struct dshim_counters - live objects, per CPU
  * @scheds: see &struct dshim_stats, as are all the others
  * @entities: entities
  * @queues: queues
@@ -49,22 +51,33 @@ extern struct kmem_cache *dshim_timeline_cache;
  * @timelines: timelines
  * @driver_bugs: misuse warned about
  *
- * Kept apart from &struct dshim_stats so that the public snapshot is plain
- * integers (bindgen-friendly) while the counters are updated locklessly.
+ * Every job and fence counts itself in and out: one shared cache line
+ * would bounce between every CPU that submits, signals or frees. Each CPU
+ * counts on its own copy (an object may be counted in on one CPU and out
+ * on another, so a copy alone means nothing); dshim_stats_read() sums
+ * them. Kept apart from &struct dshim_stats so that the public snapshot is
+ * plain integers (bindgen-friendly).
  */
 struct dshim_counters {
-	atomic_long_t scheds;
-	atomic_long_t entities;
-	atomic_long_t queues;
-	atomic_long_t jobs;
-	atomic_long_t fences;
-	atomic_long_t timelines;
-	atomic_long_t driver_bugs;
+	long scheds;
+	long entities;
+	long queues;
+	long jobs;
+	long fences;
+	long timelines;
+	long driver_bugs;
 };
 
-extern struct dshim_counters dshim_counters;
+DECLARE_PER_CPU(struct dshim_counters, dshim_counters);
+
+/* Count an object of kind @field in or out. Any context. */
+#define dshim_count_inc(field)	this_cpu_inc(dshim_counters.field)
+#define dshim_count_dec(field)	this_cpu_dec(dshim_counters.field)
 
 bool dshim_fail_alloc(void);
+#if IS_ENABLED(CONFIG_KUNIT)
+DECLARE_STATIC_KEY_FALSE(dshim_fail_alloc_armed);
+#endif
 int dshim_stats_show(struct seq_file *m, void *unused);
 
 /* dshim_callback.c */
@@ -96,7 +109,7 @@ bool dshim_in_callback(void);
 #define DSHIM_MISUSE(cond, fmt, ...) ({					\
 	bool __misuse = !!(cond);					\
 	if (unlikely(__misuse)) {					\
-		atomic_long_inc(&dshim_counters.driver_bugs);		\
+		dshim_count_inc(driver_bugs);				\
 		WARN_ONCE(1, "dshim: " fmt, ##__VA_ARGS__);		\
 	}								\
 	unlikely(__misuse);						\

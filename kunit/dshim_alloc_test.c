@@ -279,7 +279,21 @@ static struct kunit_case dshim_alloc_cases[] = {
 	{}
 };
 
+/* dshim_fail_alloc() consults the stub only while the key is on */
+static int alloc_suite_init(struct kunit_suite *suite)
+{
+	static_branch_inc(&dshim_fail_alloc_armed);
+	return 0;
+}
+
+static void alloc_suite_exit(struct kunit_suite *suite)
+{
+	static_branch_dec(&dshim_fail_alloc_armed);
+}
+
 static struct kunit_suite dshim_alloc_suite = {
+	.suite_init = alloc_suite_init,
+	.suite_exit = alloc_suite_exit,
 	.name = "dshim_alloc_failure",
 	.init = mock_suite_init,
 	.exit = mock_suite_exit,

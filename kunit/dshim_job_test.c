@@ -576,7 +576,7 @@ static void dshim_job_put_races_free(struct kunit *test)
 {
 	struct mock_ctx *ctx = test->priv;
 	struct dshim_queue *queue = make_queue(test, "put", &mock_ops, 4, 0);
-	long bugs = atomic_long_read(&dshim_counters.driver_bugs);
+	struct dshim_stats before, after;
 	struct put_race *race;
 	struct dshim_job *job;
 	struct dma_fence *fence;
@@ -587,6 +587,7 @@ static void dshim_job_put_races_free(struct kunit *test)
 	job = mock_job_create(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(job));
 	KUNIT_ASSERT_PTR_EQ(test, dshim_job_get(job), job);
+	dshim_stats_read(&before);
 	fence = dshim_job_submit(job);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(fence));
 	KUNIT_ASSERT_TRUE(test, mock_wait_on_hw(ctx, 1));
@@ -600,7 +601,8 @@ static void dshim_job_put_races_free(struct kunit *test)
 
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(race->ran));
 	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
-	KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&dshim_counters.driver_bugs), bugs,
+	dshim_stats_read(&after);
+	KUNIT_EXPECT_EQ_MSG(test, after.driver_bugs, before.driver_bugs,
 			    "a legal put was called a misuse");
 	dma_fence_put(fence);
 	dshim_queue_put(queue);
