@@ -50,6 +50,7 @@ static void dshim_entity_free_work(struct work_struct *work)
 	spin_unlock(&sched->lock);
 
 	dma_fence_put(entity->last_fence);
+	dma_fence_put(entity->last_direct);
 	dshim_timeline_put(entity->timeline);
 	mutex_destroy(&entity->submit_lock);
 	dshim_count_dec(entities);
@@ -126,7 +127,9 @@ bool dshim_entity_is_closed(const struct dshim_entity *entity)
  *
  * Context: Process context; may sleep.
  * Return: the entity, ERR_PTR(-EINVAL) for a bad handle or priority,
- * ERR_PTR(-ESHUTDOWN) if @sched is shut down, ERR_PTR(-ENOMEM).
+ * ERR_PTR(-ESHUTDOWN) if @sched is shut down, ERR_PTR(-EBUSY) if it is
+ * the scheduler of a queue with %DSHIM_QUEUE_DIRECT_SUBMIT,
+ * ERR_PTR(-ENOMEM).
  */
 struct dshim_entity *dshim_entity_create(struct dshim_sched *sched,
 					 u32 priority)
@@ -142,6 +145,9 @@ struct dshim_entity *dshim_entity_create(struct dshim_sched *sched,
 		return ERR_PTR(-EINVAL);
 	if (dshim_sched_is_shutdown(sched))
 		return ERR_PTR(-ESHUTDOWN);
+	/* a direct-submit queue's jobs pass drm_sched: no one to share it */
+	if (test_bit(DSHIM_SCHED_DIRECT, &sched->flags))
+		return ERR_PTR(-EBUSY);
 
 	entity = dshim_fail_alloc() ? NULL :
 		 kzalloc_obj(*entity, GFP_KERNEL);

@@ -153,14 +153,15 @@ static void dshim_fence_prev_signalled(struct dma_fence *prev,
 }
 
 /*
- * Turn @fence into the exported fence of the job whose drm_sched finished
- * fence is @sched_fence, with the same sequence number on @tl, after
- * @prev (the entity's previous job fence, whose reference @fence takes
- * over; may be NULL). Called with the entity's submit lock held, right
- * after drm_sched_job_arm().
+ * Turn @fence into the exported fence number @seqno on @tl of the job
+ * whose drm_sched finished fence is @sched_fence (NULL for a job run
+ * directly, which has none), after @prev (the entity's previous job
+ * fence, whose reference @fence takes over; may be NULL). Called with the
+ * entity's submit lock held, which orders the sequence numbers.
  */
 void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
-			 struct dma_fence *sched_fence, struct dma_fence *prev)
+			 u64 seqno, struct dma_fence *sched_fence,
+			 struct dma_fence *prev)
 {
 	spin_lock_init(&fence->lock);
 	fence->timeline = dshim_timeline_get(tl);
@@ -168,7 +169,7 @@ void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
 	fence->prev = prev;
 	INIT_WORK(&fence->signal_work, dshim_fence_signal_work);
 	dma_fence_init(&fence->base, &dshim_fence_ops, &fence->lock,
-		       tl->context, sched_fence->seqno);
+		       tl->context, seqno);
 }
 
 /*
@@ -194,7 +195,8 @@ void dshim_fence_signal_job(struct dshim_fence *fence, int error)
 
 /*
  * If @fence is an unsignalled job fence, return a new reference to
- * drm_sched's finished fence behind it, else NULL.
+ * drm_sched's finished fence behind it, else NULL (also for a job that
+ * dshim_job_submit() ran directly: it has none).
  */
 struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence)
 {

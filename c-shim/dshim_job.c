@@ -35,6 +35,38 @@
  *   ``cancel`` (-ECANCELED is the convention).
  */
 
+/**
+ * DOC: direct submit
+ *
+ * A queue created with %DSHIM_QUEUE_DIRECT_SUBMIT runs a job from
+ * dshim_job_submit() itself when there is nothing to schedule: no job of
+ * the queue waits in drm_sched or is between drm_sched's pop and its
+ * ``run`` (&dshim_entity.sched_pending), every dependency has signalled
+ * without error, and the job's credits fit next to those on the hardware.
+ * That is the common case of a firmware-scheduled queue, and it saves
+ * drm_sched's run and free work items, its scheduled and finished fences
+ * and their callbacks (make bench measures what that is worth).
+ *
+ * Everything else still goes through drm_sched, which keeps every
+ * scheduling decision: a job that must wait (for a dependency, for
+ * credits, behind queued jobs) is pushed as usual, and also waits for the
+ * fence of the last job run directly (&dshim_job.after), so that the
+ * credits drm_sched does not see are back before it runs. Jobs reach
+ * ``run`` in submission order either way, and their fences signal in that
+ * order (the fence chain of dshim_fence_signal_job()).
+ *
+ * A direct job keeps every other rule: ``run`` is a fence signalling
+ * section inside a callback frame (so waits in it get -EDEADLK), the job
+ * is on &dshim_sched.hw_jobs for ``cancel``, and its ``free`` runs from
+ * the shim's workqueue once the hardware fence signalled (the callback
+ * on it only signals the job's fence and queues that work: it allocates
+ * nothing). Its fence has no drm_sched fence behind it: a job of another
+ * queue that depends on it waits for it to finish, not to be scheduled.
+ *
+ * Only for queues (one entity: nothing to arbitrate) without a timeout
+ * (drm_sched's timer does not see these jobs).
+ */
+
 static void dshim_job_finished(struct dma_fence *f, struct dma_fence_cb *cb)
 {
 	struct dshim_job *job = container_of(cb, struct dshim_job, finished_cb);
@@ -74,16 +106,55 @@ static void dshim_job_release_payload(struct dshim_job *job)
 	if (!test_bit(DSHIM_JOB_ARMED, &job->flags))
 		xa_for_each(&job->base.dependencies, index, dep)
 			dshim_dep_cancel(dep);
+	dma_fence_put(job->after);
+	dma_fence_put(job->hw_fence);
 	drm_sched_job_cleanup(&job->base);
 	dshim_callback_enter(&frame);
 	sched->ops->free(job);
 	dshim_callback_exit(&frame);
 	set_bit(DSHIM_JOB_FREED, &job->flags);
 
-	/* the job's memory reference keeps both alive across the wake-up */
+	/*
+	 * The job's memory reference keeps both alive across the wake-up.
+	 * Most jobs that idle their queue have nobody waiting: skip the
+	 * wait queue's lock then. The decrements are full barriers, and
+	 * wq_has_sleeper() adds its own, against the waiter's
+	 * prepare_to_wait() before it reads the count.
+	 */
 	entity_idle = atomic_dec_and_test(&entity->num_jobs);
-	if (dshim_sched_job_gone(sched) || entity_idle)
+	if ((dshim_sched_job_gone(sched) || entity_idle) &&
+	    wq_has_sleeper(&sched->idle_wq))
 		wake_up_all(&sched->idle_wq);
+}
+
+/*
+ * The end of a job the scheduler took, in process context: off the
+ * hardware list, then ``free``, then the scheduler's reference.
+ */
+static void dshim_job_retire(struct dshim_job *job)
+{
+	struct dshim_sched *sched = job->entity->sched;
+
+	spin_lock(&sched->lock);
+	list_del_init(&job->hw_link);
+	spin_unlock(&sched->lock);
+	/* a cancel claimed before the unlink is still using the job */
+	wait_on_bit(&job->flags, DSHIM_JOB_IN_CANCEL, TASK_UNINTERRUPTIBLE);
+
+	dshim_job_release_payload(job);
+	/*
+	 * The scheduler's reference, not a driver's: FREED is set, so
+	 * dshim_job_put()'s misuse check has nothing to find. The release
+	 * orders FREED before the count a driver's last put then reads.
+	 */
+	if (refcount_dec_and_test(&job->refcount))
+		dshim_job_destroy(job);
+}
+
+/* A direct job is done on the hardware: its free, from process context. */
+static void dshim_job_direct_free_work(struct work_struct *work)
+{
+	dshim_job_retire(container_of(work, struct dshim_job, release_work));
 }
 
 /* A job the scheduler never took: free it from process context. */
@@ -320,27 +391,120 @@ int dshim_job_add_dependency(struct dshim_job *job, struct dma_fence *fence)
 }
 EXPORT_SYMBOL_GPL(dshim_job_add_dependency);
 
+static struct dma_fence *dshim_job_call_run(struct dshim_job *job);
+
+/* A direct job's hardware fence signalled, with @error: any context. */
+static void dshim_job_direct_done(struct dshim_job *job, int error)
+{
+	set_bit(DSHIM_JOB_HW_DONE, &job->flags);
+	/* before the fence: a job after this one waits for it for these */
+	atomic_sub(job->base.credits, &job->entity->direct_credits);
+	dshim_fence_signal_job(job->fence, error);
+	/* the job may be freed from here on */
+	queue_work(dshim_submit_wq, &job->release_work);
+}
+
+static void dshim_job_hw_signalled(struct dma_fence *f, struct dma_fence_cb *cb)
+{
+	dshim_job_direct_done(container_of(cb, struct dshim_job, finished_cb),
+			      f->error);
+}
+
+/*
+ * Under the entity's submit lock, of a direct-submit queue: whether @job
+ * may run from dshim_job_submit() itself (see "direct submit").
+ */
+static bool dshim_job_can_run_direct(struct dshim_job *job)
+{
+	struct dshim_entity *entity = job->entity;
+	struct drm_gpu_scheduler *base = &entity->sched->base;
+	struct dma_fence *fence;
+	unsigned long index;
+
+	/* pairs with dshim_job_run(): jobs pushed before have run */
+	if (atomic_read_acquire(&entity->sched_pending))
+		return false;
+	if (atomic_read(&base->credit_count) +
+	    atomic_read(&entity->direct_credits) + job->base.credits >
+	    base->credit_limit)
+		return false;
+	xa_for_each(&job->base.dependencies, index, fence) {
+		if (!dma_fence_is_signaled(fence) || fence->error)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Run @job now, from the submitter, with the entity's submit lock held
+ * (see "direct submit"): arm its fence as number @seqno and return a
+ * reference to it in *@fence, and return what ``run`` returned. The job's
+ * reference becomes the one its free work drops.
+ */
+static struct dma_fence *dshim_job_run_direct(struct dshim_job *job,
+					      u64 seqno,
+					      struct dma_fence **fence)
+{
+	struct dshim_entity *entity = job->entity;
+
+	dshim_fence_arm_job(job->fence, entity->timeline, seqno, NULL,
+			    entity->last_fence);
+	entity->last_fence = dma_fence_get(&job->fence->base);
+	dma_fence_put(entity->last_direct);
+	entity->last_direct = dma_fence_get(&job->fence->base);
+	set_bit(DSHIM_JOB_ARMED, &job->flags);
+	set_bit(DSHIM_JOB_DIRECT, &job->flags);
+	INIT_WORK(&job->release_work, dshim_job_direct_free_work);
+	atomic_add(job->base.credits, &entity->direct_credits);
+	/* now: once done, the job may be freed at any time */
+	*fence = dma_fence_get(&job->fence->base);
+	return dshim_job_call_run(job);
+}
+
+/*
+ * After dshim_job_run_direct(), without the submit lock: the later jobs
+ * need not wait for this one's fence to be signalled, which the chain of
+ * job fences orders anyway. A kill may cancel the job meanwhile: it is on
+ * the hardware list, and is done exactly once either way.
+ */
+static void dshim_job_watch_direct(struct dshim_job *job,
+				   struct dma_fence *hw_fence)
+{
+	if (IS_ERR_OR_NULL(hw_fence)) {
+		dshim_job_direct_done(job, PTR_ERR_OR_ZERO(hw_fence));
+		return;
+	}
+	job->hw_fence = hw_fence;
+	if (dma_fence_add_callback(hw_fence, &job->finished_cb,
+				   dshim_job_hw_signalled))
+		dshim_job_direct_done(job, hw_fence->error);
+}
+
 /**
  * dshim_job_submit() - hand a job to its scheduler
  * @job: a job from dshim_job_create(); its creator's reference is consumed
  *	in both the success and the error case
  *
  * On success the job will reach &dshim_sched_ops.run once its dependencies
- * signal, unless its entity is killed first. If the entity is killed or
+ * signal, unless its entity is killed first. On a queue with
+ * %DSHIM_QUEUE_DIRECT_SUBMIT, ``run`` may be called from this function
+ * itself (see "direct submit"). If the entity is killed or
  * the scheduler shut down, the job is not queued, -ESHUTDOWN is returned
  * and the job still gets its ``free``.
  *
  * Submitting a job twice is a driver bug: the second call warns and fails
  * with -EINVAL, if the job's memory still exists at all.
  *
- * Context: Process context; may sleep (takes the entity's submit mutex).
+ * Context: Process context; may sleep (takes the entity's submit mutex,
+ * and calls the driver's ``run`` with it held on a direct-submit queue).
  * Return: a new reference to the job's fence (put it with dma_fence_put()),
  * or ERR_PTR(-ESHUTDOWN), ERR_PTR(-EINVAL).
  */
 struct dma_fence *dshim_job_submit(struct dshim_job *job)
 {
+	struct dma_fence *fence, *hw_fence;
 	struct dshim_entity *entity;
-	struct dma_fence *fence;
+	u64 seqno;
 
 	might_sleep();
 	if (DSHIM_BAD_HANDLE(job))
@@ -357,9 +521,24 @@ struct dma_fence *dshim_job_submit(struct dshim_job *job)
 		return ERR_PTR(-ESHUTDOWN);
 	}
 
+	/* one sequence for the jobs drm_sched runs and those run directly */
+	seqno = atomic64_inc_return(&entity->timeline->seqno);
+	if (test_bit(DSHIM_SCHED_DIRECT, &entity->sched->flags)) {
+		if (dshim_job_can_run_direct(job)) {
+			hw_fence = dshim_job_run_direct(job, seqno, &fence);
+			mutex_unlock(&entity->submit_lock);
+			dshim_job_watch_direct(job, hw_fence);
+			return fence;
+		}
+		if (entity->last_direct &&
+		    !dma_fence_is_signaled(entity->last_direct))
+			job->after = dma_fence_get(entity->last_direct);
+		atomic_inc(&entity->sched_pending);
+	}
+
 	drm_sched_job_arm(&job->base);
 	/* the entity's reference on its last fence passes to the new one */
-	dshim_fence_arm_job(job->fence, entity->timeline,
+	dshim_fence_arm_job(job->fence, entity->timeline, seqno,
 			    &job->base.s_fence->finished, entity->last_fence);
 	entity->last_fence = dma_fence_get(&job->fence->base);
 	set_bit(DSHIM_JOB_ARMED, &job->flags);
@@ -420,6 +599,14 @@ struct dshim_sched *dshim_job_sched(const struct dshim_job *job)
 }
 EXPORT_SYMBOL_GPL(dshim_job_sched);
 
+/* Whether a job on the hardware list is done there. */
+static bool dshim_job_is_done(struct dshim_job *job)
+{
+	if (test_bit(DSHIM_JOB_DIRECT, &job->flags))
+		return test_bit(DSHIM_JOB_HW_DONE, &job->flags);
+	return dma_fence_is_signaled(&job->base.s_fence->finished);
+}
+
 /*
  * Claim a job on the hardware for its one &dshim_sched_ops.cancel call.
  * Called with the scheduler's lock held, so that dshim_job_free(), which
@@ -445,7 +632,7 @@ void dshim_job_cancel_claimed(struct dshim_job *job)
 	struct dshim_cb_frame frame;
 	bool cookie;
 
-	if (!dma_fence_is_signaled(&job->base.s_fence->finished)) {
+	if (!dshim_job_is_done(job)) {
 		/* the driver signals the hardware fence: no allocation */
 		cookie = dma_fence_begin_signalling();
 		dshim_callback_enter(&frame);
@@ -500,6 +687,9 @@ struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
 	unsigned long index;
 
 	dshim_test_hook(dshim_test_prepare_hook, job);
+	/* the direct jobs before it give their credits back first */
+	if (job->after && !dma_fence_is_signaled(job->after))
+		return dma_fence_get(job->after);
 	xa_for_each(&sched_job->dependencies, index, fence) {
 		s_fence = to_drm_sched_fence(fence);
 		if (!s_fence || s_fence->sched != sched_job->sched ||
@@ -517,26 +707,19 @@ struct dma_fence *dshim_job_prepare(struct drm_sched_job *sched_job,
 }
 
 /*
- * &drm_sched_backend_ops.run_job. The job's fence is published: memory
- * reclaim may wait for it, so everything here, the driver's run included,
- * is a fence signalling section (no GFP_KERNEL allocation, no fence
- * wait), which lockdep checks. drm_sched 6.12 does not annotate it.
+ * Call the driver's run and put the job on the hardware list. The job's
+ * fence is published: memory reclaim may wait for it, so everything here,
+ * the driver's run included, is a fence signalling section (no GFP_KERNEL
+ * allocation, no fence wait), which lockdep checks. drm_sched 6.12 does
+ * not annotate it.
  */
-struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
+static struct dma_fence *dshim_job_call_run(struct dshim_job *job)
 {
-	struct dshim_job *job = to_dshim_job(sched_job);
 	struct dshim_entity *entity = job->entity;
 	struct dshim_sched *sched = entity->sched;
 	struct dshim_cb_frame frame;
 	struct dma_fence *hw_fence;
 	bool cancel, cookie;
-	int error;
-
-	if (dshim_entity_is_closed(entity))
-		return ERR_PTR(-ECANCELED);
-	error = dshim_job_dependency_error(job);
-	if (error)
-		return ERR_PTR(error);
 
 	cookie = dma_fence_begin_signalling();
 	dshim_callback_enter(&frame);
@@ -557,6 +740,27 @@ struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
 	spin_unlock(&sched->lock);
 	if (cancel)
 		dshim_job_cancel_claimed(job);
+	return hw_fence;
+}
+
+/* &drm_sched_backend_ops.run_job */
+struct dma_fence *dshim_job_run(struct drm_sched_job *sched_job)
+{
+	struct dshim_job *job = to_dshim_job(sched_job);
+	struct dshim_entity *entity = job->entity;
+	struct dma_fence *hw_fence;
+	int error;
+
+	error = dshim_entity_is_closed(entity) ? -ECANCELED :
+		dshim_job_dependency_error(job);
+	hw_fence = error ? ERR_PTR(error) : dshim_job_call_run(job);
+
+	/*
+	 * Direct submit: from now on a job may run from dshim_job_submit()
+	 * again, after this one's run (the release orders it before).
+	 */
+	if (test_bit(DSHIM_SCHED_DIRECT, &entity->sched->flags))
+		atomic_dec_return_release(&entity->sched_pending);
 	return hw_fence;
 }
 
@@ -608,7 +812,6 @@ enum drm_gpu_sched_stat dshim_job_timedout(struct drm_sched_job *sched_job)
 void dshim_job_free(struct drm_sched_job *sched_job)
 {
 	struct dshim_job *job = to_dshim_job(sched_job);
-	struct dshim_sched *sched = job->entity->sched;
 	unsigned long flags;
 
 	/*
@@ -620,12 +823,5 @@ void dshim_job_free(struct drm_sched_job *sched_job)
 	spin_lock_irqsave(&sched_job->s_fence->lock, flags);
 	spin_unlock_irqrestore(&sched_job->s_fence->lock, flags);
 
-	spin_lock(&sched->lock);
-	list_del_init(&job->hw_link);
-	spin_unlock(&sched->lock);
-	/* a cancel claimed before the unlink is still using the job */
-	wait_on_bit(&job->flags, DSHIM_JOB_IN_CANCEL, TASK_UNINTERRUPTIBLE);
-
-	dshim_job_release_payload(job);
-	dshim_job_put(job);		/* the scheduler's reference */
+	dshim_job_retire(job);
 }

@@ -24,12 +24,16 @@
 /**
  * dshim_queue_create() - create a scheduler with one entity
  * @desc: the scheduler to create, as for dshim_sched_create(); the entity
- *	gets priority 0
+ *	gets priority 0. &dshim_sched_desc.flags may have
+ *	%DSHIM_QUEUE_DIRECT_SUBMIT; then no other entity can be created on
+ *	the queue's scheduler.
  *
  * The caller owns the returned reference.
  *
  * Context: Process context; may sleep.
- * Return: the queue, or an ERR_PTR() as dshim_sched_create() returns.
+ * Return: the queue, or an ERR_PTR() as dshim_sched_create() returns,
+ * except that %DSHIM_QUEUE_DIRECT_SUBMIT is accepted here (with a timeout
+ * it is -EINVAL, a driver bug).
  */
 struct dshim_queue *dshim_queue_create(const struct dshim_sched_desc *desc)
 {
@@ -41,7 +45,7 @@ struct dshim_queue *dshim_queue_create(const struct dshim_sched_desc *desc)
 	if (!queue)
 		return ERR_PTR(-ENOMEM);
 
-	queue->sched = dshim_sched_create(desc);
+	queue->sched = dshim_sched_new(desc);
 	if (IS_ERR(queue->sched)) {
 		ret = PTR_ERR(queue->sched);
 		goto err_free_queue;
@@ -53,6 +57,9 @@ struct dshim_queue *dshim_queue_create(const struct dshim_sched_desc *desc)
 		goto err_put_sched;
 	}
 
+	/* from now on no other entity: the queue's runs jobs directly */
+	if (desc->flags & DSHIM_QUEUE_DIRECT_SUBMIT)
+		set_bit(DSHIM_SCHED_DIRECT, &queue->sched->flags);
 	refcount_set(&queue->users, 1);
 	dshim_count_inc(queues);
 	return queue;

@@ -155,6 +155,14 @@ static int dshim_sched_check_desc(const struct dshim_sched_desc *desc)
 		return -EINVAL;
 	if (desc->num_priorities > DSHIM_MAX_PRIORITIES)
 		return -EINVAL;
+	if (DSHIM_MISUSE(desc->flags & ~DSHIM_QUEUE_DIRECT_SUBMIT,
+			 "unknown scheduler flags %#x\n", desc->flags))
+		return -EINVAL;
+	/* drm_sched's timeout does not see the jobs run directly */
+	if (DSHIM_MISUSE((desc->flags & DSHIM_QUEUE_DIRECT_SUBMIT) &&
+			 desc->timeout_ms,
+			 "direct submit with a timeout\n"))
+		return -EINVAL;
 	return 0;
 }
 
@@ -287,24 +295,8 @@ struct notifier_block dshim_sched_module_nb = {
 	.notifier_call = dshim_sched_module_notify,
 };
 
-/**
- * dshim_sched_create() - create a scheduler
- * @desc: what to create; copied, need not outlive the call (but
- *	&dshim_sched_desc.ops must outlive the scheduler)
- *
- * The caller owns the returned reference. Without a submit workqueue in
- * @desc the scheduler costs no kernel thread and no workqueue.
- *
- * While it has jobs, the scheduler pins &dshim_sched_desc.owner (or, if
- * that is NULL, the module the ops table lies in): see "driver modules".
- *
- * Context: Process context; may sleep.
- * Return: the scheduler, or ERR_PTR(-EINVAL) for a bad descriptor (NULL
- * ops, run or free callback, zero credit limit, too many priorities),
- * ERR_PTR(-ENAMETOOLONG), ERR_PTR(-ENOMEM), ERR_PTR(-ENODEV) if the shim
- * failed to initialise.
- */
-struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
+/* dshim_sched_create(), and dshim_queue_create()'s scheduler */
+struct dshim_sched *dshim_sched_new(const struct dshim_sched_desc *desc)
 {
 	struct drm_sched_init_args args = {};
 	struct dshim_sched *sched;
@@ -365,6 +357,33 @@ err_free_sched:
 	mutex_destroy(&sched->pause_lock);
 	kfree(sched);
 	return ERR_PTR(ret);
+}
+
+/**
+ * dshim_sched_create() - create a scheduler
+ * @desc: what to create; copied, need not outlive the call (but
+ *	&dshim_sched_desc.ops must outlive the scheduler)
+ *
+ * The caller owns the returned reference. Without a submit workqueue in
+ * @desc the scheduler costs no kernel thread and no workqueue.
+ *
+ * While it has jobs, the scheduler pins &dshim_sched_desc.owner (or, if
+ * that is NULL, the module the ops table lies in): see "driver modules".
+ *
+ * Context: Process context; may sleep.
+ * Return: the scheduler, or ERR_PTR(-EINVAL) for a bad descriptor (NULL
+ * ops, run or free callback, zero credit limit, too many priorities,
+ * unknown flags or %DSHIM_QUEUE_DIRECT_SUBMIT, which is for queues),
+ * ERR_PTR(-ENAMETOOLONG), ERR_PTR(-ENOMEM), ERR_PTR(-ENODEV) if the shim
+ * failed to initialise.
+ */
+struct dshim_sched *dshim_sched_create(const struct dshim_sched_desc *desc)
+{
+	/* a job run directly must be the only kind of its scheduler's */
+	if (DSHIM_MISUSE(desc && (desc->flags & DSHIM_QUEUE_DIRECT_SUBMIT),
+			 "direct submit is for queues\n"))
+		return ERR_PTR(-EINVAL);
+	return dshim_sched_new(desc);
 }
 EXPORT_SYMBOL_GPL(dshim_sched_create);
 

@@ -128,7 +128,8 @@ bool dshim_in_callback(void);
  * struct dshim_timeline - what a signalled fence still needs: a name
  * @refcount: one per fence on the timeline, one per owner
  * @context: dma_fence context of every fence on this timeline
- * @seqno: last sequence number handed out by dshim_hw_fence_arm()
+ * @seqno: last sequence number handed out by dshim_hw_fence_arm(), or
+ *	to an entity's job fences by dshim_job_submit()
  * @rcu: frees the timeline after readers of a dying fence's name are gone
  * @name: timeline name, returned by &dma_fence_ops.get_timeline_name
  */
@@ -191,7 +192,8 @@ struct dshim_hw_fence {
 struct dshim_fence *dshim_fence_alloc(struct kmem_cache *cache);
 void dshim_fence_free_unarmed(struct dshim_fence *fence);
 void dshim_fence_arm_job(struct dshim_fence *fence, struct dshim_timeline *tl,
-			 struct dma_fence *sched_fence, struct dma_fence *prev);
+			 u64 seqno, struct dma_fence *sched_fence,
+			 struct dma_fence *prev);
 void dshim_fence_signal_job(struct dshim_fence *fence, int error);
 struct dma_fence *dshim_fence_get_sched_fence(struct dma_fence *fence);
 bool dshim_fence_is_job(const struct dma_fence *fence);
@@ -202,6 +204,7 @@ int dshim_fence_dependency_error(struct dma_fence *fence);
 enum {
 	DSHIM_SCHED_SHUTDOWN,		/* no new entities or jobs */
 	DSHIM_SCHED_OWNS_PRIV,		/* release_priv(priv) when freed */
+	DSHIM_SCHED_DIRECT,		/* a queue's: DSHIM_QUEUE_DIRECT_SUBMIT */
 };
 
 /**
@@ -214,7 +217,7 @@ enum {
  * @owned_link: in the shim's list of schedulers with an owner, under its
  *	lock (dshim_sched.c)
  * @priv: driver data
- * @flags: %DSHIM_SCHED_SHUTDOWN, %DSHIM_SCHED_OWNS_PRIV
+ * @flags: %DSHIM_SCHED_SHUTDOWN, %DSHIM_SCHED_OWNS_PRIV, %DSHIM_SCHED_DIRECT
  * @lock: protects @entities, @hw_jobs and each job's hw_link
  * @entities: live entities (&dshim_entity.link), for shutdown
  * @hw_jobs: jobs whose @run returned a hardware fence and that are not
@@ -254,6 +257,7 @@ static inline struct dshim_sched *to_dshim_sched(struct drm_gpu_scheduler *s)
 	return container_of(s, struct dshim_sched, base);
 }
 
+struct dshim_sched *dshim_sched_new(const struct dshim_sched_desc *desc);
 void dshim_sched_ref(struct dshim_sched *sched);
 void dshim_sched_unref(struct dshim_sched *sched);
 void dshim_sched_cancel_hw_jobs(struct dshim_sched *sched,
@@ -293,6 +297,12 @@ enum {
  *	-ECANCELED at once
  * @kill_work: drm_sched_entity_fini() in process context
  * @free_rwork: kfree() after an RCU grace period
+ * @last_direct: fence of the last job run by dshim_job_submit() itself
+ *	(direct submit only), under @submit_lock
+ * @sched_pending: jobs pushed to drm_sched whose dshim_job_run() has not
+ *	returned (direct submit only): while any, no job runs directly
+ * @direct_credits: credits of the jobs run directly whose hardware fence
+ *	has not signalled
  */
 struct dshim_entity {
 	struct drm_sched_entity base;
@@ -310,6 +320,9 @@ struct dshim_entity {
 	bool deps_cancelled;
 	struct work_struct kill_work;
 	struct rcu_work free_rwork;
+	struct dma_fence *last_direct;	/* submit_lock */
+	atomic_t sched_pending;
+	atomic_t direct_credits;
 };
 
 void dshim_entity_ref(struct dshim_entity *entity);
@@ -372,6 +385,8 @@ enum {
 	DSHIM_JOB_CANCELLING,		/* claimed for &dshim_sched_ops.cancel */
 	DSHIM_JOB_IN_CANCEL,		/* cancel running: free waits for it */
 	DSHIM_JOB_FREED,		/* &dshim_sched_ops.free was called */
+	DSHIM_JOB_DIRECT,		/* run by dshim_job_submit() itself */
+	DSHIM_JOB_HW_DONE,		/* direct: its hardware fence signalled */
 };
 
 /**
@@ -384,8 +399,14 @@ enum {
  * @priv: driver payload
  * @flags: %DSHIM_JOB_SUBMITTED and friends
  * @hw_link: in &dshim_sched.hw_jobs while on the hardware
- * @finished_cb: on drm_sched's finished fence; signals @fence
- * @release_work: runs @free for a job the scheduler never took
+ * @finished_cb: on drm_sched's finished fence (on the hardware fence for
+ *	a direct job); signals @fence
+ * @release_work: runs @free for a job the scheduler never took, or for a
+ *	direct job once done
+ * @after: a job of a direct-submit queue that goes through drm_sched
+ *	waits for this, the fence of the last job run directly before it
+ *	(the hardware holds its credits, which drm_sched does not count)
+ * @hw_fence: a direct job's hardware fence, until it is freed
  */
 struct dshim_job {
 	struct drm_sched_job base;
@@ -397,6 +418,8 @@ struct dshim_job {
 	struct list_head hw_link;
 	struct dma_fence_cb finished_cb;
 	struct work_struct release_work;
+	struct dma_fence *after;
+	struct dma_fence *hw_fence;
 };
 
 static inline struct dshim_job *to_dshim_job(struct drm_sched_job *job)

@@ -337,6 +337,9 @@ static void torture_round(struct torture_thread *th, bool first)
 
 	desc.credit_limit = 1 + rnd_below(th, 8);
 	desc.timeout_ms = rnd_below(th, 4) ? 0 : 5;
+	/* half the queues without a timeout run idle-time jobs in submit */
+	if (!desc.timeout_ms && rnd_below(th, 2))
+		desc.flags = DSHIM_QUEUE_DIRECT_SUBMIT;
 	queue = dshim_queue_create(&desc);
 	if (IS_ERR(queue))
 		return;

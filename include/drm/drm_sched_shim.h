@@ -106,6 +106,7 @@ struct dshim_sched_ops {
  * @submit_wq: optional workqueue for run and free work. NULL shares the
  *	shim's own per-CPU %WQ_MEM_RECLAIM workqueue between all schedulers.
  * @timeout_wq: optional workqueue for timeout work; NULL uses system_wq.
+ * @flags: %DSHIM_QUEUE_DIRECT_SUBMIT, or 0.
  */
 struct dshim_sched_desc {
 	const struct dshim_sched_ops *ops;
@@ -118,7 +119,24 @@ struct dshim_sched_desc {
 	u32 timeout_ms;
 	struct workqueue_struct *submit_wq;
 	struct workqueue_struct *timeout_wq;
+	u32 flags;
 };
+
+/**
+ * DSHIM_QUEUE_DIRECT_SUBMIT - run jobs from dshim_job_submit() when idle
+ *
+ * For dshim_queue_create() only, without a timeout: a job submitted while
+ * the queue has no job waiting in drm_sched, whose dependencies have all
+ * signalled without error and whose credits fit next to those on the
+ * hardware, is run by dshim_job_submit() itself, in the caller's context
+ * and with the queue's submit lock held, instead of by a worker; it is
+ * freed from the shim's workqueue once its hardware fence signals. Every
+ * other job goes through drm_sched as usual, after the direct ones before
+ * it. The driver's &dshim_sched_ops.run must then neither submit to the
+ * same queue nor take a lock the driver holds around dshim_job_submit().
+ * See "direct submit" in dshim_job.c.
+ */
+#define DSHIM_QUEUE_DIRECT_SUBMIT	(1U << 0)
 
 /**
  * struct dshim_stats - live shim objects, for leak checks

@@ -334,6 +334,9 @@ impl<'a> SchedulerOptions<'a> {
             // The shim's shared workqueues: no thread per scheduler.
             submit_wq: core::ptr::null_mut(),
             timeout_wq: core::ptr::null_mut(),
+            // No direct submit: `JobOps::run` would then run inside
+            // `Job::submit`, a lock rule the types do not carry yet.
+            flags: 0,
         }
     }
 }
