@@ -54,7 +54,7 @@ static void dshim_entity_free_work(struct work_struct *work)
 	dshim_timeline_put(entity->timeline);
 	mutex_destroy(&entity->submit_lock);
 	dshim_count_dec(entities);
-	kfree(entity);
+	kmem_cache_free(dshim_entity_cache, entity);
 	dshim_sched_unref(sched);
 }
 
@@ -150,7 +150,7 @@ struct dshim_entity *dshim_entity_create(struct dshim_sched *sched,
 		return ERR_PTR(-EBUSY);
 
 	entity = dshim_fail_alloc() ? NULL :
-		 kzalloc_obj(*entity, GFP_KERNEL);
+		 kmem_cache_zalloc(dshim_entity_cache, GFP_KERNEL);
 	if (!entity)
 		return ERR_PTR(-ENOMEM);
 
@@ -197,7 +197,7 @@ err_fini_entity:
 err_put_timeline:
 	dshim_timeline_put(entity->timeline);
 err_free_entity:
-	kfree(entity);
+	kmem_cache_free(dshim_entity_cache, entity);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(dshim_entity_create);

@@ -88,7 +88,7 @@ static void dshim_job_destroy(struct dshim_job *job)
 	else
 		dshim_fence_free_unarmed(job->fence);
 	dshim_count_dec(jobs);
-	kfree(job);
+	kmem_cache_free(dshim_job_cache, job);
 	dshim_entity_unref(entity);
 }
 
@@ -204,7 +204,8 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 	if (dshim_entity_is_closed(entity))
 		return ERR_PTR(-ESHUTDOWN);
 
-	job = dshim_fail_alloc() ? NULL : kzalloc_obj(*job, GFP_KERNEL);
+	job = dshim_fail_alloc() ? NULL :
+	      kmem_cache_zalloc(dshim_job_cache, GFP_KERNEL);
 	if (!job)
 		return ERR_PTR(-ENOMEM);
 
@@ -233,7 +234,7 @@ struct dshim_job *dshim_job_create(struct dshim_entity *entity, u32 credits,
 err_free_fence:
 	dshim_fence_free_unarmed(job->fence);
 err_free_job:
-	kfree(job);
+	kmem_cache_free(dshim_job_cache, job);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(dshim_job_create);

@@ -54,6 +54,11 @@
  *   allocates or waits for a fence in them.
  * * Queues share the shim's workqueues: no queue costs a kernel thread or
  *   a workqueue of its own.
+ * * ``run`` is called from a workqueue, except on a queue created with
+ *   %DSHIM_QUEUE_DIRECT_SUBMIT, where an idle queue's job runs from
+ *   dshim_job_submit() itself, with the queue's submit lock held: its
+ *   ``run`` must not submit to the same queue or take a lock the driver
+ *   holds around the submit. Every other row holds for those jobs too.
  * * Misuse (bad handles, double submit, reference underflow) returns an
  *   error and warns once (``WARN_ONCE``); nothing leaks and no job loses
  *   its ``free``. Values a driver may pass through from userspace (a
@@ -102,6 +107,14 @@ struct workqueue_struct *dshim_free_wq;
 struct kmem_cache *dshim_job_fence_cache;
 struct kmem_cache *dshim_hw_fence_cache;
 struct kmem_cache *dshim_timeline_cache;
+/*
+ * Exact sizes: a scheduler (544 to 576 bytes), an entity (416 to 456) and
+ * a job (280 to 288) are just over kmalloc's 512- and 256-byte classes,
+ * which would round them up to 1,024 and 512 bytes.
+ */
+struct kmem_cache *dshim_sched_cache;
+struct kmem_cache *dshim_entity_cache;
+struct kmem_cache *dshim_job_cache;
 DEFINE_PER_CPU(struct dshim_counters, dshim_counters);
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -227,8 +240,15 @@ static int __init dshim_init(void)
 						  sizeof(struct dshim_fence));
 	dshim_timeline_cache = dshim_cache_create("dshim_timeline",
 						  sizeof(struct dshim_timeline));
+	dshim_sched_cache = dshim_cache_create("dshim_sched",
+					       sizeof(struct dshim_sched));
+	dshim_entity_cache = dshim_cache_create("dshim_entity",
+						sizeof(struct dshim_entity));
+	dshim_job_cache = dshim_cache_create("dshim_job",
+					     sizeof(struct dshim_job));
 	if (!dshim_job_fence_cache || !dshim_hw_fence_cache ||
-	    !dshim_timeline_cache)
+	    !dshim_timeline_cache || !dshim_sched_cache ||
+	    !dshim_entity_cache || !dshim_job_cache)
 		goto err_destroy_caches;
 
 	dshim_submit_wq = alloc_workqueue("dshim_submit",
@@ -254,6 +274,9 @@ err_destroy_submit_wq:
 	destroy_workqueue(dshim_submit_wq);
 err_destroy_caches:
 	/* kmem_cache_destroy(NULL) does nothing */
+	kmem_cache_destroy(dshim_job_cache);
+	kmem_cache_destroy(dshim_entity_cache);
+	kmem_cache_destroy(dshim_sched_cache);
 	kmem_cache_destroy(dshim_timeline_cache);
 	kmem_cache_destroy(dshim_hw_fence_cache);
 	kmem_cache_destroy(dshim_job_fence_cache);

@@ -105,7 +105,7 @@ static void dshim_sched_free_work(struct work_struct *work)
 		wake_up_all(&dshim_owned_gone_wq);
 	}
 	dshim_count_dec(scheds);
-	kfree(sched);
+	kmem_cache_free(dshim_sched_cache, sched);
 }
 
 static void dshim_sched_shutdown_work(struct work_struct *work)
@@ -309,7 +309,8 @@ struct dshim_sched *dshim_sched_new(const struct dshim_sched_desc *desc)
 	if (!dshim_free_wq)
 		return ERR_PTR(-ENODEV);
 
-	sched = dshim_fail_alloc() ? NULL : kzalloc_obj(*sched, GFP_KERNEL);
+	sched = dshim_fail_alloc() ? NULL :
+		kmem_cache_zalloc(dshim_sched_cache, GFP_KERNEL);
 	if (!sched)
 		return ERR_PTR(-ENOMEM);
 
@@ -355,7 +356,7 @@ struct dshim_sched *dshim_sched_new(const struct dshim_sched_desc *desc)
 
 err_free_sched:
 	mutex_destroy(&sched->pause_lock);
-	kfree(sched);
+	kmem_cache_free(dshim_sched_cache, sched);
 	return ERR_PTR(ret);
 }
 

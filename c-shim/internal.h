@@ -40,6 +40,9 @@ extern struct workqueue_struct *dshim_free_wq;
 extern struct kmem_cache *dshim_job_fence_cache;
 extern struct kmem_cache *dshim_hw_fence_cache;
 extern struct kmem_cache *dshim_timeline_cache;
+extern struct kmem_cache *dshim_sched_cache;
+extern struct kmem_cache *dshim_entity_cache;
+extern struct kmem_cache *dshim_job_cache;
 
 /**
  * struct dshim_counters - live objects, per CPU
