@@ -2,14 +2,20 @@
 /*
  * A minimal raw drm_sched driver, the baseline of the shim's benchmarks.
  *
- * It is written the way drivers with one scheduler per userspace queue were
- * in 2023: a drm_gpu_scheduler per queue, with no submit workqueue of the
- * driver's (drm_sched then allocates an ordered WQ_MEM_RECLAIM one, with
- * its rescuer thread), one entity, a mutex around arm and push, and the
- * finished fence handed out as the job's fence. Teardown is synchronous:
- * the driver makes its hardware drop the queue's jobs, waits for their
- * free_job, and only then calls drm_sched_fini(), which in 6.12 neither
- * waits for nor frees jobs still on the hardware.
+ * It is written as a 2026 driver writes it: a drm_gpu_scheduler per
+ * userspace queue, with one entity, a mutex around arm and push, and the
+ * finished fence handed out as the job's fence. Its schedulers either
+ * queue their work on drm_sched's default workqueue (an ordered
+ * WQ_MEM_RECLAIM one per scheduler, with its rescuer thread), or all on
+ * one workqueue the driver allocated for them (as panthor does: unbound,
+ * WQ_MEM_RECLAIM, one rescuer for the whole driver).
+ *
+ * Teardown is synchronous, and the same on every kernel: the driver makes
+ * its hardware drop the queue's jobs, waits for their free_job, and only
+ * then calls drm_sched_fini(), which in 6.12 neither waits for nor frees
+ * jobs still on the hardware. (7.x's drm_sched lets a driver implement
+ * cancel_job instead and have drm_sched_fini() cancel and free them; this
+ * one builds on 6.12 too.)
  *
  * It runs on the same mock hardware as the shim's mock driver.
  */
@@ -22,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "dshim_bench.h"
 
@@ -31,7 +38,8 @@
  * struct braw_queue - one raw drm_sched queue
  * @sched: the queue's scheduler
  * @entity: its only entity
- * @ctx: the mock hardware; the queue's own, since destroy cancels all of it
+ * @ctx: the mock hardware; destroy cancels all of it, so no other queue may
+ *	have jobs on it then
  * @submit_lock: arm + push in fence order
  * @num_jobs: jobs whose free_job has not run
  * @idle_wq: woken when @num_jobs drops to zero
@@ -97,13 +105,19 @@ static const struct drm_sched_backend_ops braw_ops = {
 	.free_job = braw_free_job,
 };
 
-/* A queue on @ctx, which it must not share with another queue. */
+/*
+ * A queue on @ctx. Its scheduler queues its work on @submit_wq, or, if
+ * that is NULL, on a workqueue of its own that drm_sched allocates. No
+ * other queue may have jobs on @ctx when this one is destroyed.
+ */
 struct braw_queue *braw_queue_create(struct mock_ctx *ctx, const char *name,
-				     u32 credit_limit)
+				     u32 credit_limit,
+				     struct workqueue_struct *submit_wq)
 {
 	struct drm_gpu_scheduler *sched_list[1];
 	struct drm_sched_init_args args = {
 		.ops = &braw_ops,
+		.submit_wq = submit_wq,
 		.num_rqs = 1,
 		.credit_limit = credit_limit,
 		.timeout = MAX_SCHEDULE_TIMEOUT,

@@ -23,7 +23,8 @@ DSHIM_PROG=${DSHIM_PROG:-$(basename "$0" .sh)}
 DSHIM_PACKAGES=(
 	linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
 	python3 rustc-web rust-web-src rust-web-clippy rustfmt-web
-	clang-19 lld-19 llvm-19 libclang-19-dev sparse shellcheck python3-docutils python3-sphinx qemu-system-x86
+	clang-19 lld-19 llvm-19 libclang-19-dev sparse shellcheck python3-docutils python3-sphinx python3-matplotlib
+	qemu-system-x86
 )
 
 msg() { printf '%s: %s\n' "$DSHIM_PROG" "$*"; }
@@ -131,7 +132,7 @@ dshim_per_kernel() {
 	echo
 	msg "=== every kernel ==="
 	for k in "${ks[@]}"; do
-		sed -n -E "/^($words)/ s/^([a-z0-9-]+):/\\1 $k:/p" "$out/$k"
+		sed -n -E "/^($words)/ { s/^([a-z0-9-]+):/\\1 $k:/; p }" "$out/$k"
 	done
 	rm -rf "$out"
 	exit "$rc"

@@ -110,7 +110,10 @@ pass_kunitconfig() {
 	kcsan) printf '%s\n' "$DSHIM_TOP/kunit/kcsan.kunitconfig" "$DSHIM_TOP/kunit/smp.kunitconfig" ;;
 	c) printf '%s\n' "$DSHIM_TOP/kunit/.kunitconfig" "$DSHIM_TOP/kunit/e2e.kunitconfig" ;;
 	rust) echo "$DSHIM_TOP/kunit/rust.kunitconfig" ;;
-	bench) echo "$DSHIM_TOP/kunit/bench.kunitconfig" ;;
+	bench)
+		echo "$DSHIM_TOP/kunit/bench.kunitconfig"
+		! uml_smp || echo "$DSHIM_TOP/kunit/uml-smp.kunitconfig"
+		;;
 	compare) printf '%s\n' "$DSHIM_TOP/kunit/.kunitconfig" \
 		"$DSHIM_TOP/kunit/e2e.kunitconfig" "$DSHIM_TOP/kunit/raw-repro.kunitconfig" ;;
 	# make patches: the patched pristine tree's own copy
