@@ -528,18 +528,6 @@ static bool bench_wait_freed(struct bench *b)
 	return bench_submitter_wait(&b->subs[0], false);
 }
 
-static bool bench_wait_atomic(atomic_t *v, int n)
-{
-	unsigned long end = jiffies + msecs_to_jiffies(BENCH_WAIT_MS);
-
-	while (atomic_read(v) < n) {
-		if (time_after(jiffies, end))
-			return false;
-		usleep_range(100, 200);
-	}
-	return true;
-}
-
 static bool bench_wait_ran(struct bench *b, int n)
 {
 	unsigned long end = jiffies + msecs_to_jiffies(BENCH_WAIT_MS);
@@ -1262,8 +1250,8 @@ static void bench_teardown_once(struct bench *b, enum bench_kind kind,
 	 * run counts a job on entry: on another CPU, a cancel could come
 	 * before the job is on the hardware, and miss it.
 	 */
-	KUNIT_ASSERT_TRUE(test, bench_wait_atomic(&q.ctx->hw_starts,
-						  on_hw + njobs));
+	KUNIT_ASSERT_TRUE(test, mock_wait_atomic(&q.ctx->hw_starts,
+						 on_hw + njobs));
 
 	WRITE_ONCE(b->last_signal, 0);
 	t0 = ktime_get_ns();

@@ -333,8 +333,8 @@ static void dshim_direct_teardown(struct kunit *test)
 			c->duration_us == MOCK_HANG ? -ECANCELED : 0);
 	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, 1));
 	/* free counts itself before it drops the reference */
-	for (i = 0; i < 500 && mock_parked(ctx); i++)
-		msleep(10);
+	for (i = 0; i < 250 && mock_parked(ctx); i++)
+		msleep(20);
 	KUNIT_EXPECT_FALSE(test, mock_parked(ctx));
 	dma_fence_put(fence);
 }

@@ -10,6 +10,7 @@
 #ifndef _DRM_SCHED_SHIM_H_
 #define _DRM_SCHED_SHIM_H_
 
+#include <linux/bits.h>
 #include <linux/dma-fence.h>
 #include <linux/types.h>
 
@@ -136,7 +137,7 @@ struct dshim_sched_desc {
  * same queue nor take a lock the driver holds around dshim_job_submit().
  * See "direct submit" in dshim_job.c.
  */
-#define DSHIM_QUEUE_DIRECT_SUBMIT	(1U << 0)
+#define DSHIM_QUEUE_DIRECT_SUBMIT	BIT(0)
 
 /**
  * struct dshim_stats - live shim objects, for leak checks
