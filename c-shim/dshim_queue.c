@@ -126,7 +126,9 @@ EXPORT_SYMBOL_GPL(dshim_queue_put);
  *
  * Shuts the queue's scheduler down: see dshim_sched_shutdown(). What a
  * driver does when the process owning the queue dies, or when it bans a
- * queue that hung. Does not consume a reference.
+ * queue that hung. Does not consume a reference; the caller holds one
+ * across the call (not one that a callback the kill triggers may drop:
+ * ``cancel`` may run on another CPU before this returns).
  *
  * Context: Any context. Never sleeps.
  */

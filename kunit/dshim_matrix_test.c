@@ -261,10 +261,18 @@ static void mx_jobs(struct kunit *test, struct mx_run *r)
 /*
  * Kill what the order tears down first, without dropping a reference: the
  * references are parked with the mock, not dropped, so the borrowed
- * pointers are still good.
+ * pointers are good until the kill starts. A scheduler's or entity's
+ * memory outlives the call (the job holds it), but the queue handle does
+ * not: the kill's cancel may drop its parked last reference, on another
+ * CPU, before dshim_queue_kill() is done with it (a use-after-free seen
+ * on 4 vCPUs). So a queue is killed as dshim_queue_kill() does, through
+ * its parts, held.
  */
 static void mx_kill_first(struct mx_run *r)
 {
+	struct dshim_entity *entity;
+	struct dshim_sched *sched;
+
 	switch (r->cell->order) {
 	case MX_SCHED:
 	case MX_SCHED_ENTITY:
@@ -275,7 +283,12 @@ static void mx_kill_first(struct mx_run *r)
 		dshim_entity_kill(r->target_entity);
 		break;
 	default:
-		dshim_queue_kill(r->target_queue);
+		sched = dshim_sched_get(dshim_queue_sched(r->target_queue));
+		entity = dshim_entity_get(r->target_entity);
+		dshim_entity_kill(entity);
+		dshim_sched_shutdown(sched);
+		dshim_entity_put(entity);
+		dshim_sched_put(sched);
 		break;
 	}
 }
