@@ -51,7 +51,8 @@ static struct dshim_cb_bucket *dshim_cb_bucket(struct task_struct *task)
  * dshim_callback_enter() - the current task is about to call the driver
  * @frame: the frame, on the caller's stack until dshim_callback_exit()
  *
- * Context: Process context (every callback runs on a workqueue).
+ * Context: Process context (every callback runs on a workqueue, or
+ * for a direct-submit queue's run, in dshim_job_submit()'s caller).
  */
 void dshim_callback_enter(struct dshim_cb_frame *frame)
 {

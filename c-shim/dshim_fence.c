@@ -17,8 +17,9 @@
  * a dma_resv, a sync file, a syncobj) oopses when debugfs or a sync file
  * ioctl describes it. The shim never hands them out. A job's exported
  * fence is a &struct dshim_fence that the shim signals from a callback on
- * drm_sched's finished fence, with the same error; it holds a reference on
- * nothing but its &struct dshim_timeline.
+ * drm_sched's finished fence, with the same error (for a job run directly
+ * from submit, on its hardware fence: see "direct submit"); it holds a
+ * reference on nothing but its &struct dshim_timeline.
  *
  * Until it signals, a job fence also keeps drm_sched's finished fence, so
  * that a job on the same scheduler that depends on it can wait for the

@@ -51,17 +51,21 @@
  * scheduling decision: a job that must wait (for a dependency, for
  * credits, behind queued jobs) is pushed as usual, and also waits for the
  * fence of the last job run directly (&dshim_job.after), so that the
- * credits drm_sched does not see are back before it runs. Jobs reach
+ * credits drm_sched does not see are back before it runs. (It waits for
+ * that job to finish even when the credits would fit: simple, and rare,
+ * as it takes a job that must wait right behind one that did not.) Jobs reach
  * ``run`` in submission order either way, and their fences signal in that
  * order (the fence chain of dshim_fence_signal_job()).
  *
  * A direct job keeps every other rule: ``run`` is a fence signalling
  * section inside a callback frame (so waits in it get -EDEADLK), the job
- * is on &dshim_sched.hw_jobs for ``cancel``, and its ``free`` runs from
- * the shim's workqueue once the hardware fence signalled (the callback
- * on it only signals the job's fence and queues that work: it allocates
- * nothing). Its fence has no drm_sched fence behind it: a job of another
- * queue that depends on it waits for it to finish, not to be scheduled.
+ * is on &dshim_sched.hw_jobs for ``cancel`` (which the kill's work calls,
+ * never the submitter: it may hold a lock the driver's cancel takes), and
+ * its ``free`` runs from the shim's workqueue once the hardware fence
+ * signalled (the callback on it only signals the job's fence and queues
+ * that work: it allocates nothing). Its fence has no drm_sched fence
+ * behind it: a job that depends on it waits for it to finish, not to be
+ * scheduled.
  *
  * Only for queues (one entity: nothing to arbitrate) without a timeout
  * (drm_sched's timer does not see these jobs).
@@ -343,12 +347,14 @@ static int dshim_job_add_foreign(struct dshim_job *job, struct dma_fence *fence)
  *
  * If @fence is an unsignalled fence of a job on the same scheduler, the
  * job waits only until that one is scheduled (drm_sched's pipelining:
- * jobs of one scheduler reach the hardware in order). Any other @fence is
- * waited for until it signals; if it signals an error, the job is not run
- * and its fence signals that error. (A pipelined dependency that fails on
- * the hardware after this job was run cannot stop it.) If the job's
- * entity is killed first, the job does not wait for a @fence from outside
- * the shim's job fences: its fence signals -ECANCELED without it.
+ * jobs of one scheduler reach the hardware in order), unless that job
+ * was run by dshim_job_submit() itself (see "direct submit"). Any other
+ * @fence is waited for until it signals; if it signals an error, the job
+ * is not run and its fence signals that error. (A pipelined dependency
+ * that fails on the hardware after this job was run cannot stop it.) If
+ * the job's entity is killed first, the job does not wait for a @fence
+ * from outside the shim's job fences: its fence signals -ECANCELED
+ * without it.
  *
  * Context: Process context; may sleep.
  * Return: 0, -EINVAL for a bad handle or a job already submitted, or
@@ -610,7 +616,7 @@ static bool dshim_job_is_done(struct dshim_job *job)
 
 /*
  * Claim a job on the hardware for its one &dshim_sched_ops.cancel call.
- * Called with the scheduler's lock held, so that dshim_job_free(), which
+ * Called with the scheduler's lock held, so that dshim_job_retire(), which
  * unlinks the job under that lock, either never sees the claim or waits
  * until dshim_job_cancel_claimed() is done with the job.
  */
@@ -732,11 +738,15 @@ static struct dma_fence *dshim_job_call_run(struct dshim_job *job)
 
 	/*
 	 * A shutdown that scanned hw_jobs before this job got there set its
-	 * flag first: then this job cancels itself.
+	 * flag first: then this job cancels itself. Not a direct job: this
+	 * is the submitter, maybe holding a lock the driver's cancel takes,
+	 * and the kill that closed the entity cancels it anyway (its work
+	 * takes the submit lock, held until the job is listed here).
 	 */
 	spin_lock(&sched->lock);
 	list_add_tail(&job->hw_link, &sched->hw_jobs);
 	cancel = sched->ops->cancel && dshim_entity_is_closed(entity) &&
+		 !test_bit(DSHIM_JOB_DIRECT, &job->flags) &&
 		 dshim_job_claim_cancel(job);
 	spin_unlock(&sched->lock);
 	if (cancel)

@@ -57,7 +57,7 @@
  * * ``run`` is called from a workqueue, except on a queue created with
  *   %DSHIM_QUEUE_DIRECT_SUBMIT, where an idle queue's job runs from
  *   dshim_job_submit() itself, with the queue's submit lock held: its
- *   ``run`` must not submit to the same queue or take a lock the driver
+ *   ``run`` must not submit (to any queue) or take a lock the driver
  *   holds around the submit. Every other row holds for those jobs too.
  * * Misuse (bad handles, double submit, reference underflow) returns an
  *   error and warns once (``WARN_ONCE``); nothing leaks and no job loses
@@ -280,7 +280,13 @@ err_destroy_caches:
 	kmem_cache_destroy(dshim_timeline_cache);
 	kmem_cache_destroy(dshim_hw_fence_cache);
 	kmem_cache_destroy(dshim_job_fence_cache);
+	/* nothing may use a destroyed cache: the shim is off (-ENODEV) */
+	dshim_job_cache = NULL;
+	dshim_entity_cache = NULL;
+	dshim_sched_cache = NULL;
 	dshim_timeline_cache = NULL;
+	dshim_hw_fence_cache = NULL;
+	dshim_job_fence_cache = NULL;
 	return -ENOMEM;
 }
 

@@ -537,7 +537,8 @@ dshim_sched_claim_next_cancel(struct dshim_sched *sched,
  * stays valid until its cancel returned (dshim_job_free() waits for it),
  * and claiming under the lock makes concurrent scans (shutdown and entity
  * kills) share the work without missing a job. Jobs that reach the
- * hardware after this scan cancel themselves: see dshim_job_run().
+ * hardware after this scan cancel themselves (see dshim_job_call_run()),
+ * or are cancelled by the kill that closed their entity (direct jobs).
  */
 void dshim_sched_cancel_hw_jobs(struct dshim_sched *sched,
 				struct dshim_entity *entity)

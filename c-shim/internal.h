@@ -288,8 +288,9 @@ enum {
  * @sched: the scheduler (a memory reference)
  * @timeline: name and context of the fences of this entity's jobs
  * @last_fence: fence of the last job submitted, under @submit_lock
- * @submit_lock: serialises drm_sched_job_arm() + push (fence order) and
- *	orders them before drm_sched_entity_fini() (no push after fini)
+ * @submit_lock: serialises drm_sched_job_arm() + push (fence order), and
+ *	a direct job's run, and orders them before drm_sched_entity_fini()
+ *	(no push after fini)
  * @flags: %DSHIM_ENTITY_KILLED
  * @link: in &dshim_sched.entities, under &dshim_sched.lock
  * @num_jobs: jobs created on this entity whose @free has not run

@@ -287,6 +287,114 @@ static void dshim_direct_dependent_waits(struct kunit *test)
 	dshim_queue_put(qb);
 }
 
+/*
+ * A job of the queue between drm_sched's pop and the end of its run (here
+ * asleep in run) still goes first: a job submitted meanwhile is not run
+ * from submit, it is pushed behind it.
+ */
+static void dshim_direct_behind_a_running_job(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = direct_queue(test, 4);
+	struct dma_fence *dep, *f[2];
+	struct dshim_job *job;
+
+	/* a dependency sends the first job through drm_sched */
+	dep = dshim_hw_fence_create(ctx->hw_tl);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dep);
+	job = mock_job_create(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+	((struct mock_job *)dshim_job_priv(job))->run_sleep_ms = 300;
+	KUNIT_ASSERT_EQ(test, dshim_job_add_dependency(job, dma_fence_get(dep)),
+			0);
+	f[0] = dshim_job_submit(job);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, f[0]);
+	dshim_hw_fence_signal(dep, 0);
+	/* in its run, asleep: popped, not yet on the hardware */
+	KUNIT_ASSERT_TRUE(test, mock_wait_atomic(&ctx->runs, 1));
+
+	f[1] = submit_id(test, queue, MOCK_HANG, 1, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 1);
+	KUNIT_EXPECT_TRUE(test, mock_wait_on_hw(ctx, 2));
+	KUNIT_EXPECT_EQ(test, first_on_hw(ctx), 0);
+	KUNIT_EXPECT_EQ(test, mock_hw_advance(ctx, 2, 0), 2);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(f[1]));
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(f[0]));
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	dma_fence_put(f[0]);
+	dma_fence_put(f[1]);
+	dma_fence_put(dep);
+	dshim_queue_put(queue);
+}
+
+/* A job depending on a direct job of its own queue waits for it to end. */
+static void dshim_direct_same_queue_dependency(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = direct_queue(test, 4);
+	struct dma_fence *first, *second;
+
+	first = submit_id(test, queue, MOCK_HANG, 0, NULL);
+	second = submit_id(test, queue, 0, 1, dma_fence_get(first));
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 1);
+	KUNIT_EXPECT_EQ(test, mock_hw_advance(ctx, 1, 0), 1);
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(second));
+	KUNIT_EXPECT_EQ(test, second->error, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->runs), 2);
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	dma_fence_put(first);
+	dma_fence_put(second);
+	dshim_queue_put(queue);
+}
+
+static void record_task(void *arg)
+{
+	/* the test reads it once the job's fence signalled */
+	smp_store_release((struct task_struct **)arg, current);
+}
+
+/*
+ * Regression: a direct job whose queue is killed while its run runs was
+ * cancelled by dshim_job_submit() itself, on the submitter's stack, where
+ * the driver may hold a lock its cancel takes (a deadlock), against the
+ * contract's "cancel is never called under a shim lock" (the submit lock
+ * was held). The kill's work cancels it, as any other job.
+ */
+static void dshim_direct_cancel_not_in_submit(struct kunit *test)
+{
+	struct mock_ctx *ctx = test->priv;
+	struct dshim_queue *queue = direct_queue(test, 4);
+	struct task_struct *canceller = NULL;
+	struct dma_fence *fence;
+	struct dshim_job *job;
+	struct mock_job *mj;
+
+	ctx->drop_in = MOCK_IN_CANCEL;
+	mock_park_call(ctx, record_task, &canceller);
+	job = mock_job_create(test, ctx, dshim_queue_entity(queue), MOCK_HANG);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+	/* run kills the queue: the job reaches the hardware of a dead queue */
+	mj = dshim_job_priv(job);
+	mj->drop_where = MOCK_IN_RUN;
+	mj->drop_queue = dshim_queue_get(queue);
+	mj->kill_at_drop = true;
+	fence = dshim_job_submit(job);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fence);
+
+	KUNIT_EXPECT_TRUE(test, mock_wait_fence(fence));
+	KUNIT_EXPECT_EQ(test, fence->error, -ECANCELED);
+	/* the free waits for cancel to return: then it has recorded itself */
+	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, 1));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->cancels), 1);
+	KUNIT_EXPECT_NOT_NULL(test, smp_load_acquire(&canceller));
+	KUNIT_EXPECT_PTR_NE_MSG(test, smp_load_acquire(&canceller), current,
+				"cancel was called from dshim_job_submit()");
+	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
+	dma_fence_put(fence);
+	dshim_queue_put(queue);
+}
+
 static const struct mock_where_case direct_teardown_cases[] = {
 	{ "in test", MOCK_NOWHERE, MOCK_HANG, 0 },
 	{ "in run", MOCK_IN_RUN, MOCK_HANG, 0 },
@@ -384,6 +492,9 @@ static struct kunit_case dshim_direct_cases[] = {
 	KUNIT_CASE_PARAM(dshim_direct_errors, direct_error_gen_params),
 	KUNIT_CASE(dshim_direct_refused),
 	KUNIT_CASE(dshim_direct_dependent_waits),
+	KUNIT_CASE(dshim_direct_behind_a_running_job),
+	KUNIT_CASE(dshim_direct_same_queue_dependency),
+	KUNIT_CASE(dshim_direct_cancel_not_in_submit),
 	KUNIT_CASE_PARAM(dshim_direct_teardown, direct_teardown_gen_params),
 	KUNIT_CASE(dshim_direct_wait_in_run),
 	{}

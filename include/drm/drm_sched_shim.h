@@ -51,7 +51,9 @@ enum dshim_timeout_status {
  * the job's scheduler, entity or queue; that never deadlocks.
  *
  * @run: Put the job on the hardware. Called once per job, from a
- *	workqueue, in the order jobs were submitted to their entity. Return
+ *	workqueue (or from dshim_job_submit() on a queue with
+ *	%DSHIM_QUEUE_DIRECT_SUBMIT), in the order jobs were submitted to
+ *	their entity. Return
  *	the hardware fence (its reference passes to the shim), NULL if the
  *	job completed synchronously, or an ERR_PTR() which fails the job's
  *	fence with that error. Mandatory.
@@ -106,6 +108,8 @@ struct dshim_sched_ops {
  * @timeout_ms: job timeout in milliseconds; 0 disables the timeout.
  * @submit_wq: optional workqueue for run and free work. NULL shares the
  *	shim's own per-CPU %WQ_MEM_RECLAIM workqueue between all schedulers.
+ *	(A direct-submit queue's jobs run from submit are freed from the
+ *	shim's workqueue.)
  * @timeout_wq: optional workqueue for timeout work; NULL uses system_wq.
  * @flags: %DSHIM_QUEUE_DIRECT_SUBMIT, or 0.
  */
@@ -133,8 +137,9 @@ struct dshim_sched_desc {
  * and with the queue's submit lock held, instead of by a worker; it is
  * freed from the shim's workqueue once its hardware fence signals. Every
  * other job goes through drm_sched as usual, after the direct ones before
- * it. The driver's &dshim_sched_ops.run must then neither submit to the
- * same queue nor take a lock the driver holds around dshim_job_submit().
+ * it. The driver's &dshim_sched_ops.run must then neither call
+ * dshim_job_submit() (on any queue: two queues' submit locks would nest)
+ * nor take a lock the driver holds around dshim_job_submit().
  * See "direct submit" in dshim_job.c.
  */
 #define DSHIM_QUEUE_DIRECT_SUBMIT	BIT(0)
