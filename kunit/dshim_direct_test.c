@@ -365,7 +365,7 @@ static void dshim_direct_cancel_not_in_submit(struct kunit *test)
 {
 	struct mock_ctx *ctx = test->priv;
 	struct dshim_queue *queue = direct_queue(test, 4);
-	struct task_struct *canceller = NULL;
+	struct task_struct *canceller = NULL, *who;
 	struct dma_fence *fence;
 	struct dshim_job *job;
 	struct mock_job *mj;
@@ -387,8 +387,10 @@ static void dshim_direct_cancel_not_in_submit(struct kunit *test)
 	/* the free waits for cancel to return: then it has recorded itself */
 	KUNIT_EXPECT_TRUE(test, mock_wait_atomic(&ctx->frees, 1));
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->cancels), 1);
-	KUNIT_EXPECT_NOT_NULL(test, smp_load_acquire(&canceller));
-	KUNIT_EXPECT_PTR_NE_MSG(test, smp_load_acquire(&canceller), current,
+	/* pairs with the release in record_task() */
+	who = smp_load_acquire(&canceller);
+	KUNIT_EXPECT_NOT_NULL(test, who);
+	KUNIT_EXPECT_PTR_NE_MSG(test, who, current,
 				"cancel was called from dshim_job_submit()");
 	KUNIT_EXPECT_EQ(test, dshim_queue_wait_idle(queue, 5000), 0);
 	dma_fence_put(fence);
