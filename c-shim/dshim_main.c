@@ -108,9 +108,9 @@ struct kmem_cache *dshim_job_fence_cache;
 struct kmem_cache *dshim_hw_fence_cache;
 struct kmem_cache *dshim_timeline_cache;
 /*
- * Exact sizes: a scheduler (544 to 576 bytes), an entity (416 to 456) and
- * a job (280 to 288) are just over kmalloc's 512- and 256-byte classes,
- * which would round them up to 1,024 and 512 bytes.
+ * Caches of exact sizes: a scheduler (544 to 576 bytes), an entity (416 to
+ * 456) and a job (280 to 288) are just over kmalloc's 512- and 256-byte
+ * classes, which would round them up to 1,024 and 512 bytes.
  */
 struct kmem_cache *dshim_sched_cache;
 struct kmem_cache *dshim_entity_cache;
@@ -223,33 +223,61 @@ int dshim_stats_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(dshim_stats);
 
 /*
- * Never merged with another cache: keeping long-lived fences off the slab
- * pages of other objects is their point (see "fences" in dshim_fence.c).
+ * The shim's slab caches. Never merged with another cache: keeping
+ * long-lived fences off the slab pages of other objects is their point
+ * (see "fences" in dshim_fence.c). A scheduler, an entity and a job get
+ * theirs for its exact size (see above).
  */
-static struct kmem_cache *__init dshim_cache_create(const char *name,
-						    unsigned int size)
+struct dshim_cache_desc {
+	struct kmem_cache **cache;
+	const char *name;
+	unsigned int size;
+};
+
+static const struct dshim_cache_desc dshim_caches[] __initconst = {
+	{ &dshim_job_fence_cache, "dshim_job_fence",
+	  sizeof(struct dshim_fence) },
+	{ &dshim_hw_fence_cache, "dshim_hw_fence", sizeof(struct dshim_fence) },
+	{ &dshim_timeline_cache, "dshim_timeline",
+	  sizeof(struct dshim_timeline) },
+	{ &dshim_sched_cache, "dshim_sched", sizeof(struct dshim_sched) },
+	{ &dshim_entity_cache, "dshim_entity", sizeof(struct dshim_entity) },
+	{ &dshim_job_cache, "dshim_job", sizeof(struct dshim_job) },
+};
+
+/* Nothing may use a destroyed cache: the shim is then off (-ENODEV). */
+static void __init dshim_caches_destroy(void)
 {
-	return kmem_cache_create(name, size, 0, SLAB_NO_MERGE, NULL);
+	unsigned int i;
+
+	/* kmem_cache_destroy(NULL) does nothing */
+	for (i = 0; i < ARRAY_SIZE(dshim_caches); i++) {
+		kmem_cache_destroy(*dshim_caches[i].cache);
+		*dshim_caches[i].cache = NULL;
+	}
+}
+
+static int __init dshim_caches_create(void)
+{
+	const struct dshim_cache_desc *c;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(dshim_caches); i++) {
+		c = &dshim_caches[i];
+		*c->cache = kmem_cache_create(c->name, c->size, 0,
+					      SLAB_NO_MERGE, NULL);
+		if (!*c->cache) {
+			dshim_caches_destroy();
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 static int __init dshim_init(void)
 {
-	dshim_job_fence_cache = dshim_cache_create("dshim_job_fence",
-						   sizeof(struct dshim_fence));
-	dshim_hw_fence_cache = dshim_cache_create("dshim_hw_fence",
-						  sizeof(struct dshim_fence));
-	dshim_timeline_cache = dshim_cache_create("dshim_timeline",
-						  sizeof(struct dshim_timeline));
-	dshim_sched_cache = dshim_cache_create("dshim_sched",
-					       sizeof(struct dshim_sched));
-	dshim_entity_cache = dshim_cache_create("dshim_entity",
-						sizeof(struct dshim_entity));
-	dshim_job_cache = dshim_cache_create("dshim_job",
-					     sizeof(struct dshim_job));
-	if (!dshim_job_fence_cache || !dshim_hw_fence_cache ||
-	    !dshim_timeline_cache || !dshim_sched_cache ||
-	    !dshim_entity_cache || !dshim_job_cache)
-		goto err_destroy_caches;
+	if (dshim_caches_create())
+		return -ENOMEM;
 
 	dshim_submit_wq = alloc_workqueue("dshim_submit",
 					  WQ_PERCPU | WQ_MEM_RECLAIM, 0);
@@ -273,20 +301,7 @@ static int __init dshim_init(void)
 err_destroy_submit_wq:
 	destroy_workqueue(dshim_submit_wq);
 err_destroy_caches:
-	/* kmem_cache_destroy(NULL) does nothing */
-	kmem_cache_destroy(dshim_job_cache);
-	kmem_cache_destroy(dshim_entity_cache);
-	kmem_cache_destroy(dshim_sched_cache);
-	kmem_cache_destroy(dshim_timeline_cache);
-	kmem_cache_destroy(dshim_hw_fence_cache);
-	kmem_cache_destroy(dshim_job_fence_cache);
-	/* nothing may use a destroyed cache: the shim is off (-ENODEV) */
-	dshim_job_cache = NULL;
-	dshim_entity_cache = NULL;
-	dshim_sched_cache = NULL;
-	dshim_timeline_cache = NULL;
-	dshim_hw_fence_cache = NULL;
-	dshim_job_fence_cache = NULL;
+	dshim_caches_destroy();
 	return -ENOMEM;
 }
 
