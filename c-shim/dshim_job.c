@@ -53,9 +53,9 @@
  * fence of the last job run directly (&dshim_job.after), so that the
  * credits drm_sched does not see are back before it runs. (It waits for
  * that job to finish even when the credits would fit: simple, and rare,
- * as it takes a job that must wait right behind one that did not.) Jobs reach
- * ``run`` in submission order either way, and their fences signal in that
- * order (the fence chain of dshim_fence_signal_job()).
+ * as it takes a job that must wait right behind one that did not.) Jobs
+ * reach ``run`` in submission order either way, and their fences signal
+ * in that order (the fence chain of dshim_fence_signal_job()).
  *
  * A direct job keeps every other rule: ``run`` is a fence signalling
  * section inside a callback frame (so waits in it get -EDEADLK), the job
